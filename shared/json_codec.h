@@ -1,0 +1,41 @@
+// JSON encoding and validating decoding of incidents, message rows and
+// snapshots. The wire format is described in docs/formats.md.
+//
+// Decoders check every field's presence and type, reject unknown fields and
+// malformed values, and return an error whose field names the record and the
+// field, for example `incidents[12].searchCriteria.start`.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/incident.h"
+#include "shared/status.h"
+
+namespace reclaim {
+
+constexpr int kSnapshotSchemaVersion = 1;
+
+// The client's local copy of the server's incidents. A full snapshot has
+// every incident; a delta (from a `since` cursor) has those created or
+// changed since, plus the codes purged by retention.
+struct Snapshot {
+  int schema_version = kSnapshotSchemaVersion;
+  std::string cursor;  // opaque sync cursor to send back as `since`
+  UnixSeconds generated = 0;
+  bool delta = false;
+  std::vector<Incident> incidents;
+  std::vector<std::string> purged;  // incident codes removed by retention
+};
+
+std::string EncodeIncident(const Incident& incident);
+Result<Incident> DecodeIncident(std::string_view json);
+
+std::string EncodeMessageRows(const std::vector<MessageRow>& rows);
+Result<std::vector<MessageRow>> DecodeMessageRows(std::string_view json);
+
+std::string EncodeSnapshot(const Snapshot& snapshot);
+Result<Snapshot> DecodeSnapshot(std::string_view json);
+
+}  // namespace reclaim
