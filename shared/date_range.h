@@ -30,9 +30,9 @@ struct TimeRange {
   bool Contains(UnixSeconds t) const { return t >= begin && t < end; }
 };
 
-// The range a preset covers, ending just after `now` so that an incident
-// created at `now` is included. kCustom is an error: use one of the
-// functions below.
+// The range a preset covers: [now - length, now + 1s), so that incidents
+// created exactly at either end are included. kCustom is an error: use one
+// of the functions below.
 Result<TimeRange> RangeForPreset(DatePreset preset, UnixSeconds now);
 
 // A custom range from two local times in `zone`, both inclusive to the

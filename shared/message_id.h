@@ -15,7 +15,7 @@
 namespace reclaim {
 
 struct MessageId {
-  std::string value;       // `<left@right>`, or the trimmed raw text when malformed
+  std::string value;       // `<left@right>`; when malformed, the id as written, in brackets
   bool malformed = false;  // not exactly one `@`, spaces inside, empty part, ...
 };
 
@@ -25,7 +25,8 @@ struct MessageId {
 Result<MessageId> NormalizeMessageId(std::string_view raw, const std::string& field = "messageId");
 
 // Key for exact index lookup: the normalised id with its right part lower
-// cased. Two ids are equal exactly when their keys are equal.
+// cased. A malformed id is its own key, unchanged. Two ids are equal exactly
+// when their keys are equal.
 std::string MessageIdKey(const MessageId& id);
 
 // Compares two normalised ids by the rule above.

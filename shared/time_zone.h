@@ -27,6 +27,7 @@ class TimeZone {
 
 class FixedTimeZone : public TimeZone {
  public:
+  // An empty `name` becomes "UTC" or "UTC+05:30".
   explicit FixedTimeZone(int offset_seconds, std::string name = {});
   int OffsetAt(UnixSeconds) const override { return offset_; }
   std::string Name() const override { return name_; }
@@ -39,7 +40,9 @@ class FixedTimeZone : public TimeZone {
 class PosixTimeZone : public TimeZone {
  public:
   // Parses `std offset [dst [offset] [,start[/time],end[/time]]]` with rules
-  // in the Mm.w.d, Jn and n forms. Errors name `field` and the bad text.
+  // in the Mm.w.d, Jn and n forms. Without dates, daylight saving follows the
+  // US rules M3.2.0,M11.1.0 as in tzcode. `display_name` defaults to the rule
+  // text. Errors name `field` and show the bad text and the expected form.
   static Result<std::unique_ptr<PosixTimeZone>> Parse(std::string_view rule,
                                                       std::string display_name = {},
                                                       const std::string& field = "timeZone");
@@ -60,7 +63,8 @@ CivilTime LocalTime(const TimeZone& zone, UnixSeconds utc);
 
 // The first instant whose local time in `zone` is at or after `local`. When
 // `local` falls in a daylight-saving gap this is the end of the gap; when it
-// occurs twice (clocks set back) it is the earlier occurrence.
+// occurs twice (clocks set back) it is the earlier occurrence. Assumes that
+// `zone` changes its offset at most once within two days of `local`.
 UnixSeconds LocalToUtc(const TimeZone& zone, const CivilTime& local);
 
 }  // namespace reclaim
