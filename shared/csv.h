@@ -46,6 +46,10 @@ class CsvWriter {
   bool row_started_ = false;
 };
 
+// True when a spreadsheet could read `value` as a formula: it starts with
+// `=`, `+`, `-`, `@`, tab, CR, LF or a full-width `=`, `+`, `-`, `@`.
+bool StartsFormula(std::string_view value);
+
 // One incident's messages as a CSV file with a header row of the chosen
 // columns' display names, in the order given.
 std::string ExportMessagesCsv(const std::vector<MessageRow>& rows,

@@ -64,6 +64,12 @@ class IncidentStore {
   std::string_view from(uint32_t row) const { return pool_.Get(from_[row]); }
   std::string_view to(uint32_t row) const { return pool_.Get(to_[row]); }
   const MessageCounts& counts(uint32_t row) const { return counts_[row]; }
+  // Raw columns for the query engine's inner loop.
+  const uint8_t* type_column() const { return type_.data(); }
+  const uint32_t* reason_column() const { return reason_.data(); }
+  const uint32_t* from_column() const { return from_.data(); }
+  const uint32_t* to_column() const { return to_.data(); }
+
   // Interned strings are indexed in one pool; its size bounds reason_index.
   size_t pool_size() const { return pool_.size(); }
   std::string_view pooled(uint32_t index) const { return pool_.Get(index); }

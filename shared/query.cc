@@ -126,6 +126,8 @@ class Matcher {
  public:
   Matcher(const IncidentStore& store, const Query& query)
       : store_(store),
+        type_column_(store.type_column()),
+        reason_column_(store.reason_column()),
         types_(query.types),
         field_(query.field),
         needle_(LowerAscii(query.text)),
@@ -134,28 +136,27 @@ class Matcher {
   }
 
   bool Matches(uint32_t row) {
-    if ((types_ & TypeBit(store_.type(row))) == 0) return false;
+    if ((types_ & (1u << type_column_[row])) == 0) return false;
     if (needle_.empty()) return true;
     switch (field_) {
       case SearchField::kReason:
-        return PooledMatches(store_.reason_index(row), store_.reason(row));
+        return PooledMatches(reason_column_[row]);
       case SearchField::kIncidentId:
         return CodeMatches(row);
       case SearchField::kAll:
         break;
     }
-    return PooledMatches(store_.reason_index(row), store_.reason(row)) ||
-           ContainsIgnoreCase(store_.identifier(row), needle_) ||
-           ContainsIgnoreCase(store_.from(row), needle_) ||
-           ContainsIgnoreCase(store_.to(row), needle_) || CodeMatches(row);
+    return PooledMatches(reason_column_[row]) || PooledMatches(store_.from_column()[row]) ||
+           PooledMatches(store_.to_column()[row]) ||
+           ContainsIgnoreCase(store_.identifier(row), needle_) || CodeMatches(row);
   }
 
  private:
   enum : uint8_t { kUnknown, kYes, kNo };
 
-  bool PooledMatches(uint32_t index, std::string_view text) {
+  bool PooledMatches(uint32_t index) {
     uint8_t& known = memo_[index];
-    if (known == kUnknown) known = ContainsIgnoreCase(text, needle_) ? kYes : kNo;
+    if (known == kUnknown) known = ContainsIgnoreCase(store_.pooled(index), needle_) ? kYes : kNo;
     return known == kYes;
   }
 
@@ -167,6 +168,8 @@ class Matcher {
   }
 
   const IncidentStore& store_;
+  const uint8_t* type_column_;
+  const uint32_t* reason_column_;
   TypeMask types_;
   SearchField field_;
   std::string needle_;
@@ -273,34 +276,67 @@ class ColumnLess {
   std::vector<uint32_t> pool_rank_;
 };
 
+// Calls `on_match(row)` for each row of `span` that passes the filters, in
+// created order or its reverse. The common filters (types alone, or types
+// and a reason search) run in a tight loop over the raw columns with the
+// reason test evaluated once per distinct reason; other searches go through
+// Matcher.
+template <typename OnMatch>
+void ScanSpan(const IncidentStore& store, const Query& query, RowSpan span, bool descending,
+              OnMatch&& on_match) {
+  uint8_t type_ok[8] = {};
+  for (int t = 0; t < kIncidentTypeCount; ++t) type_ok[t] = (query.types >> t) & 1u;
+  const uint8_t* types = store.type_column();
+  auto each_row = [&](auto&& keep) {
+    if (descending) {
+      for (uint32_t row = span.end; row > span.begin; --row) {
+        if (keep(row - 1)) on_match(row - 1);
+      }
+    } else {
+      for (uint32_t row = span.begin; row < span.end; ++row) {
+        if (keep(row)) on_match(row);
+      }
+    }
+  };
+
+  if (query.text.empty()) {
+    each_row([&](uint32_t row) { return type_ok[types[row]] != 0; });
+    return;
+  }
+  size_t span_rows = span.end - span.begin;
+  if (query.field == SearchField::kReason && store.pool_size() <= 4 * span_rows + 64) {
+    // Few distinct reasons compared with the rows to scan: test them all once.
+    std::string needle = LowerAscii(query.text);
+    std::vector<uint8_t> reason_ok(store.pool_size());
+    for (uint32_t i = 0; i < reason_ok.size(); ++i) {
+      reason_ok[i] = ContainsIgnoreCase(store.pooled(i), needle) ? 1 : 0;
+    }
+    const uint32_t* reasons = store.reason_column();
+    each_row([&](uint32_t row) { return (type_ok[types[row]] & reason_ok[reasons[row]]) != 0; });
+    return;
+  }
+  Matcher matcher(store, query);
+  each_row([&](uint32_t row) { return matcher.Matches(row); });
+}
+
 // Scans rows in created order (either direction) and keeps those in
 // [first, first + count) among the matches, counting all matches.
 size_t ScanCreatedOrder(const IncidentStore& store, const Query& query, size_t first, size_t count,
                         std::vector<uint32_t>* kept) {
-  Matcher matcher(store, query);
-  RowSpan span = CreatedSpan(store, query);
   size_t total = 0;
   size_t last = first + count;
-  auto visit = [&](uint32_t row) {
-    if (!matcher.Matches(row)) return;
-    if (total >= first && total < last) kept->push_back(row);
-    ++total;
-  };
-  if (query.direction == SortDirection::kDescending) {
-    for (uint32_t row = span.end; row > span.begin; --row) visit(row - 1);
-  } else {
-    for (uint32_t row = span.begin; row < span.end; ++row) visit(row);
-  }
+  ScanSpan(store, query, CreatedSpan(store, query),
+           query.direction == SortDirection::kDescending, [&](uint32_t row) {
+             if (total >= first && total < last) kept->push_back(row);
+             ++total;
+           });
   return total;
 }
 
 std::vector<uint32_t> CollectMatches(const IncidentStore& store, const Query& query) {
-  Matcher matcher(store, query);
-  RowSpan span = CreatedSpan(store, query);
   std::vector<uint32_t> rows;
-  for (uint32_t row = span.begin; row < span.end; ++row) {
-    if (matcher.Matches(row)) rows.push_back(row);
-  }
+  ScanSpan(store, query, CreatedSpan(store, query), false,
+           [&](uint32_t row) { rows.push_back(row); });
   return rows;
 }
 
@@ -407,10 +443,8 @@ Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query) {
 
 Result<size_t> CountMatches(const IncidentStore& store, const Query& query) {
   if (Status s = ValidateQuery(query); !s.ok()) return s;
-  Matcher matcher(store, query);
-  RowSpan span = CreatedSpan(store, query);
   size_t total = 0;
-  for (uint32_t row = span.begin; row < span.end; ++row) total += matcher.Matches(row) ? 1 : 0;
+  ScanSpan(store, query, CreatedSpan(store, query), false, [&](uint32_t) { ++total; });
   return total;
 }
 

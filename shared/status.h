@@ -86,7 +86,9 @@ class Result {
     return std::move(*value_);
   }
   const T& operator*() const& { return value(); }
+  T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
 
  private:
   std::optional<T> value_;

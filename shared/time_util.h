@@ -40,7 +40,8 @@ bool IsValidDate(CivilDate date);
 UnixSeconds SecondsFromCivil(const CivilTime& time);
 CivilTime CivilFromSeconds(UnixSeconds seconds);
 
-// Writes `2026-12-04T15:55:54Z` into `out` (which needs 20 bytes) and returns
+// Writes `2026-12-04T15:55:54Z` into `out` (which needs 32 bytes: years
+// outside 0000-9999 take the longer signed form) and returns
 // the number of bytes written. No allocation, for the CSV hot path.
 size_t FormatIso8601(UnixSeconds seconds, char* out);
 std::string FormatIso8601(UnixSeconds seconds);

@@ -316,3 +316,43 @@ TEST_CASE("queue CSV export") {
       std::string(64, 'a') + "\",\"Manual\"\r\n";
   CHECK(csv == expected);
 }
+
+TEST_CASE("queue CSV equals CsvWriter cells") {
+  // The export builds rows in its own buffer; every byte must equal what
+  // CsvWriter writes cell by cell, including quotes, formula guards and the
+  // empty cell for a zero time.
+  std::vector<Incident> incidents = RandomIncidents(300, 5);
+  incidents[0].reason = "=cmd|' /C calc'!A0";
+  incidents[1].reason = "Say \"hi\", then \"bye\"";
+  incidents[2].reason = std::string(40000, 'x') + "\"";
+  incidents[3].modified = 0;
+  incidents[4].created = -86400 * 400 + 5;
+  incidents[5].criteria.identifier = "<-lead@example.com>";
+  IncidentStore store;
+  REQUIRE(store.Upsert(incidents).ok());
+  std::vector<uint32_t> rows(store.size());
+  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  for (bool neutralize : {true, false}) {
+    CsvOptions options{false, neutralize};
+    INFO("neutralize " << neutralize);
+    std::string expected;
+    CsvWriter writer(&expected, options);
+    for (IncidentColumn column : AllIncidentColumns()) writer.Text(DisplayName(column));
+    writer.EndRow();
+    for (uint32_t row : rows) {
+      Incident incident = store.Get(row);
+      writer.Text(FormatIncidentCode(incident.code));
+      writer.Text(DisplayName(incident.code.type));
+      writer.Time(incident.created);
+      writer.Time(incident.modified);
+      writer.Text(incident.criteria.identifier);
+      writer.Text(incident.reason);
+      writer.Integer(incident.counts.identified);
+      writer.Integer(incident.counts.removed);
+      writer.Integer(incident.counts.failed);
+      writer.Integer(incident.counts.restored);
+      writer.EndRow();
+    }
+    CHECK(ExportIncidentsCsv(store, rows, AllIncidentColumns(), options) == expected);
+  }
+}
