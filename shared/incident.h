@@ -57,7 +57,7 @@ std::string_view ApiName(MessageStatus status);
 std::string_view DisplayName(MessageStatus status);
 std::optional<MessageStatus> MessageStatusFromApiName(std::string_view name);
 
-// Why a copy could not be acted on. kOther carries its own text in
+// Reason a copy could not be acted on. kOther carries its own text in
 // MessageRow::failure_detail (a timeout, an I/O error).
 enum class FailureReason : uint8_t {
   kNone,
@@ -92,7 +92,7 @@ Result<IncidentCode> ParseIncidentCode(std::string_view text, const std::string&
 // Checks an organisation code on its own (configuration, settings API).
 Status ValidateOrgCode(std::string_view org, const std::string& field = "org");
 
-// What a remediation searched for, with the optional narrowing criteria.
+// Search criteria of a remediation: the identifier and optional narrowing.
 struct SearchCriteria {
   std::string identifier;  // SHA-256 (64 hex), MD5 (32 hex) or <message-id>
   std::string from;        // sender address, empty when not given

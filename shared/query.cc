@@ -278,9 +278,8 @@ class ColumnLess {
 
 // Calls `on_match(row)` for each row of `span` that passes the filters, in
 // created order or its reverse. The common filters (types alone, or types
-// and a reason search) run in a tight loop over the raw columns with the
-// reason test evaluated once per distinct reason; other searches go through
-// Matcher.
+// and a reason search) run in a tight loop over the raw columns, and the
+// reason test runs once per distinct reason. Other searches use Matcher.
 template <typename OnMatch>
 void ScanSpan(const IncidentStore& store, const Query& query, RowSpan span, bool descending,
               OnMatch&& on_match) {

@@ -57,7 +57,7 @@ struct QueryPage {
   size_t total = 0;            // rows matching the filters, on all pages
 };
 
-// Runs a validated query. Ties in the sort column are broken by code in the
+// Validates and runs a query. Ties in the sort column are broken by code in the
 // same direction, so reversing the direction reverses the whole list.
 Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query);
 

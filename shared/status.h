@@ -2,7 +2,7 @@
 //
 // A Status carries a code, the name of the offending field or record (empty
 // when the error is not about one input) and a message meant for people that
-// states the value and the fix. Result<T> holds either a value or a failed
+// states the value and the fix. Result<T> contains either a value or a failed
 // Status. Neither type throws.
 #pragma once
 
@@ -51,7 +51,7 @@ class Status {
   const std::string& message() const { return message_; }
 
   // Returns a copy whose field is `prefix.field` (or `prefix` when the field
-  // is empty), so a decoder can say which record an inner error belongs to.
+  // is empty), so a decoder can name the record an inner error belongs to.
   Status WithFieldPrefix(const std::string& prefix) const {
     std::string field = field_.empty() ? prefix : prefix + "." + field_;
     return Status(code_, std::move(field), message_);
@@ -87,6 +87,7 @@ class Result {
   }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 

@@ -32,7 +32,7 @@ class StringPool {
 class StringColumn {
  public:
   void Append(std::string_view value);
-  // Replaces row `row`; the old bytes stay until Compact().
+  // Replaces row `row`; the old bytes stay until Reorder().
   void Set(size_t row, std::string_view value);
   std::string_view Get(size_t row) const {
     return std::string_view(chars_.data() + offsets_[row], lengths_[row]);

@@ -356,3 +356,35 @@ TEST_CASE("queue CSV equals CsvWriter cells") {
     CHECK(ExportIncidentsCsv(store, rows, AllIncidentColumns(), options) == expected);
   }
 }
+
+TEST_CASE("query name tables") {
+  struct Row {
+    SearchField field;
+    const char* display;
+    const char* api;
+  };
+  const Row rows[] = {{SearchField::kAll, "All", "all"},
+                      {SearchField::kIncidentId, "Incident ID", "code"},
+                      {SearchField::kReason, "Reason", "reason"}};
+  for (const Row& row : rows) {
+    INFO("field " << row.api);
+    CHECK(DisplayName(row.field) == row.display);
+    CHECK(ApiName(row.field) == row.api);
+    CHECK(SearchFieldFromApiName(row.api) == row.field);
+  }
+  CHECK_FALSE(SearchFieldFromApiName("Reason").has_value());
+  CHECK(ApiName(SortDirection::kAscending) == "asc");
+  CHECK(ApiName(SortDirection::kDescending) == "desc");
+  CHECK(SortDirectionFromApiName("asc") == SortDirection::kAscending);
+  CHECK(SortDirectionFromApiName("desc") == SortDirection::kDescending);
+  CHECK_FALSE(SortDirectionFromApiName("up").has_value());
+}
+
+TEST_CASE("case folding") {
+  CHECK(FoldCase("ÄÖÜ Straße") == "äöü straße");
+  CHECK(FoldCase("ЁЖИК") == "ёжик");
+  CHECK(FoldCase("ŁÓDŹ") == "łódź");
+  CHECK(FoldCase("ΣΟΦΙΑ") == "σοφια");
+  CHECK(FoldCase("MiXeD 123") == "mixed 123");
+  CHECK(FoldCase("\xC3") == "\xC3");  // a cut sequence is kept as it is
+}
