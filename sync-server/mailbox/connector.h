@@ -1,0 +1,104 @@
+// Mailbox stores that Reclaim indexes and changes: the interface shared by
+// the Maildir and IMAP connectors.
+//
+// A Connector serves the recipient domains of one connection. Open() gives a
+// MailboxSession for one user's mailbox; every operation on a message names
+// it by its StoredLocation, never by Message-ID, because several copies of
+// one message can sit in one mailbox.
+//
+// Errors are Status values. Their codes carry meaning for the remediation
+// engine:
+//   kNotFound     the user or the message does not exist (any more)
+//   kUnavailable  the store could not be reached, timed out or refused login
+//   kConflict     the location is stale (IMAP UIDVALIDITY changed)
+//   kInternal     anything else (I/O error, protocol error)
+// Sessions are not thread-safe; connectors may open sessions from several
+// threads at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/status.h"
+
+namespace reclaim {
+
+// Where one copy of a message sits in one user's mailbox.
+struct StoredLocation {
+  std::string folder;        // "INBOX", "Archive", "Reclaim-Hold" (IMAP names, '/' separated)
+  // IMAP: the folder's UIDVALIDITY and the message's UID.
+  uint32_t uid_validity = 0;
+  uint32_t uid = 0;
+  // Maildir: path of the file relative to the mailbox root, for example
+  // "cur/1700000000.M1P2.host,S=1234:2,S" or ".Archive/new/1700000001.M2P2.host".
+  std::string file;
+  // Flags as the store keeps them: Maildir info letters ("FS") or IMAP
+  // system flags and keywords ("\\Seen \\Flagged $Label1").
+  std::string flags;
+  // When the copy was delivered, in UTC seconds: the Maildir file's change
+  // time or the IMAP INTERNALDATE; 0 when the store does not say.
+  int64_t delivered = 0;
+};
+
+class MailboxSession {
+ public:
+  virtual ~MailboxSession() = default;
+
+  // Folder names in the mailbox, INBOX first.
+  virtual Result<std::vector<std::string>> ListFolders() = 0;
+
+  // Lists every message in `folder` with its location and flags, without
+  // reading the messages. The indexer compares this with what it has seen,
+  // fetches only new locations and marks vanished ones gone. IMAP folders
+  // report their current UIDVALIDITY in each location.
+  virtual Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) = 0;
+
+  // Reads the message at `location`: kNotFound when it is no longer there,
+  // kConflict when the location is stale.
+  virtual Result<std::string> Fetch(const StoredLocation& location) = 0;
+
+  // Moves the message at `location` into `folder` (created when missing),
+  // keeping its flags, and returns where it now is. `tag` is a unique token
+  // for this move (at most 32 letters and digits) that the connector may
+  // attach to the message so FindTagged() can find it after a crash.
+  // Never deletes a message and never leaves it in both places.
+  virtual Result<StoredLocation> Move(const StoredLocation& location, const std::string& folder,
+                                      const std::string& tag) = 0;
+
+  // Finds messages in `folder` that carry `tag` from an earlier Move(), for
+  // recovery after a crash between the move and its confirmation.
+  virtual Result<std::vector<StoredLocation>> FindTagged(const std::string& folder,
+                                                         const std::string& tag) = 0;
+
+  // Finds messages in `folder` whose Message-ID header equals `message_id`
+  // (normalised, with brackets), to re-locate a copy whose location is stale.
+  virtual Result<std::vector<StoredLocation>> FindByMessageId(const std::string& folder,
+                                                              const std::string& message_id) = 0;
+
+  // Removes the tag of an earlier Move() once the move is confirmed; a
+  // connector that does not tag does nothing.
+  virtual Status ClearTag(const StoredLocation& location, const std::string& tag) = 0;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+
+  // The connection's name from the configuration.
+  virtual const std::string& name() const = 0;
+
+  // Lists the addresses of the mailboxes this connector can open, for
+  // indexing. An IMAP server that cannot list users returns the configured
+  // user list.
+  virtual Result<std::vector<std::string>> ListMailboxes() = 0;
+
+  // Opens the mailbox of `address` (lower case). kNotFound: no such user;
+  // kUnavailable: the store is down or refused the login.
+  virtual Result<std::unique_ptr<MailboxSession>> Open(const std::string& address) = 0;
+};
+
+}  // namespace reclaim

@@ -1,0 +1,323 @@
+#include "sync-server/mailbox/imap_client.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace reclaim {
+namespace {
+
+constexpr size_t kMaxLoginLinesBytes = 64 * 1024;
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
+size_t CollectLoginLine(char* data, size_t size, size_t count, void* user_data) {
+  auto* lines = static_cast<std::string*>(user_data);
+  const size_t length = size * count;
+  if (lines->size() < kMaxLoginLinesBytes) {
+    lines->append(data, std::min(length, kMaxLoginLinesBytes - lines->size()));
+  }
+  return length;
+}
+
+}  // namespace
+
+ImapCommand& ImapCommand::Append(std::string_view text) {
+  if (parts_.empty() || parts_.back().literal) {
+    parts_.push_back(Part{false, std::string(text)});
+  } else {
+    parts_.back().bytes.append(text);
+  }
+  return *this;
+}
+
+ImapCommand& ImapCommand::AppendLiteral(std::string_view bytes) {
+  parts_.push_back(Part{true, std::string(bytes)});
+  return *this;
+}
+
+std::string ImapCommand::Describe() const {
+  std::string text;
+  for (const Part& part : parts_) {
+    text += part.literal ? "{" + std::to_string(part.bytes.size()) + "}" : part.bytes;
+  }
+  return text;
+}
+
+ImapClient::ImapClient(ImapLogin login)
+    : login_(std::move(login)), reader_(login_.max_response_bytes) {}
+
+ImapClient::~ImapClient() {
+  Disconnect();
+}
+
+void ImapClient::Disconnect() {
+  if (curl_ != nullptr) {
+    curl_easy_cleanup(curl_);
+  }
+  curl_ = nullptr;
+  socket_ = -1;
+  reader_.Clear();
+  capabilities_.clear();
+}
+
+Status ImapClient::Connect() {
+  if (connected()) {
+    return Status::Ok();
+  }
+  curl_ = curl_easy_init();
+  if (curl_ == nullptr) {
+    return Status::Internal("curl_easy_init failed");
+  }
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  login_lines_.clear();
+  curl_easy_setopt(curl_, CURLOPT_URL, login_.url.c_str());
+  curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "imap,imaps");
+  curl_easy_setopt(curl_, CURLOPT_USERNAME, login_.username.c_str());
+  curl_easy_setopt(curl_, CURLOPT_PASSWORD, login_.password.c_str());
+  curl_easy_setopt(curl_, CURLOPT_CONNECT_ONLY, 1L);
+  curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT, static_cast<long>(login_.timeout_seconds));
+  curl_easy_setopt(curl_, CURLOPT_TIMEOUT, static_cast<long>(login_.timeout_seconds));
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, error_buffer);
+  // libcurl 7.88 passes every server line it reads during login to the
+  // header callback; the tagged NO of a failed login is among them.
+  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, CollectLoginLine);
+  curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &login_lines_);
+  const CURLcode code = curl_easy_perform(curl_);
+  curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, nullptr);
+  if (code != CURLE_OK) {
+    Status status = LoginError(code, error_buffer);
+    Disconnect();
+    return status;
+  }
+  curl_socket_t socket = CURL_SOCKET_BAD;
+  if (curl_easy_getinfo(curl_, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
+      socket == CURL_SOCKET_BAD) {
+    Disconnect();
+    return Status::Internal("libcurl returned no socket after logging in to " + login_.url);
+  }
+  socket_ = socket;
+  spdlog::debug("IMAP logged in to {} as {}", login_.url, login_.username);
+  return ReadCapabilities();
+}
+
+Status ImapClient::LoginError(int curl_code, const std::string& detail) const {
+  const std::string reason =
+      detail.empty() ? curl_easy_strerror(static_cast<CURLcode>(curl_code)) : detail;
+  if (curl_code != CURLE_LOGIN_DENIED) {
+    return Status::Unavailable("cannot reach IMAP server " + login_.url + " as " + login_.username +
+                               ": " + reason);
+  }
+  if (login_lines_.find("[AUTHORIZATIONFAILED]") != std::string::npos) {
+    const std::string user = login_.username.substr(0, login_.username.rfind('*'));
+    return Status::NotFound("address", "no mailbox for user " + user + " on " + login_.url +
+                                           " (the server answered AUTHORIZATIONFAILED)");
+  }
+  return Status::Unavailable("IMAP server " + login_.url + " rejected the login of " +
+                             login_.username +
+                             "; check the master user and its password in the connection "
+                             "settings");
+}
+
+// Asks for CAPABILITY after login, because the list before login (and in
+// the greeting) lacks the extensions that need an authenticated state.
+Status ImapClient::ReadCapabilities() {
+  Result<ImapReply> reply = Execute(ImapCommand("CAPABILITY"));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  if (!reply->ok()) {
+    Disconnect();
+    return Status::Internal("IMAP server " + login_.url + " rejected CAPABILITY: " + reply->text);
+  }
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name != "CAPABILITY") {
+      continue;
+    }
+    for (const ImapValue& value : response.values) {
+      capabilities_.insert(ImapUpperCase(value.text));
+    }
+  }
+  return Status::Ok();
+}
+
+bool ImapClient::HasCapability(std::string_view name) const {
+  return capabilities_.count(std::string(name)) > 0;
+}
+
+Status ImapClient::WaitForSocket(short events) {
+  pollfd descriptor{socket_, events, 0};
+  while (true) {
+    const int ready = poll(&descriptor, 1, login_.timeout_seconds * 1000);
+    if (ready > 0) {
+      return Status::Ok();
+    }
+    if (ready == 0) {
+      return Status::Unavailable("IMAP server " + login_.url + " sent nothing for " +
+                                 std::to_string(login_.timeout_seconds) + " s (timed out)");
+    }
+    if (errno != EINTR) {
+      return Status::Unavailable("poll on the connection to " + login_.url +
+                                 " failed: " + std::strerror(errno));
+    }
+  }
+}
+
+Status ImapClient::Send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    size_t sent = 0;
+    const CURLcode code = curl_easy_send(curl_, bytes.data(), bytes.size(), &sent);
+    if (code == CURLE_AGAIN) {
+      Status ready = WaitForSocket(POLLOUT);
+      if (!ready.ok()) {
+        return ready;
+      }
+      continue;
+    }
+    if (code != CURLE_OK) {
+      return Status::Unavailable("sending to IMAP server " + login_.url +
+                                 " failed: " + curl_easy_strerror(code));
+    }
+    bytes.remove_prefix(sent);
+  }
+  return Status::Ok();
+}
+
+// Reads what the server has sent, waiting up to timeout_seconds for it.
+// curl_easy_recv() is tried before poll() because TLS may hold decrypted
+// bytes that the socket no longer shows.
+Status ImapClient::ReadMore() {
+  char buffer[kReadChunkBytes];
+  while (true) {
+    size_t received = 0;
+    const CURLcode code = curl_easy_recv(curl_, buffer, sizeof buffer, &received);
+    if (code == CURLE_AGAIN) {
+      Status ready = WaitForSocket(POLLIN);
+      if (!ready.ok()) {
+        return ready;
+      }
+      continue;
+    }
+    if (code != CURLE_OK) {
+      return Status::Unavailable("reading from IMAP server " + login_.url +
+                                 " failed: " + curl_easy_strerror(code));
+    }
+    if (received == 0) {
+      return Status::Unavailable("IMAP server " + login_.url + " closed the connection");
+    }
+    reader_.Append(std::string_view(buffer, received));
+    return Status::Ok();
+  }
+}
+
+Result<ImapResponse> ImapClient::ReadResponse() {
+  std::string raw;
+  while (true) {
+    Result<bool> complete = reader_.Next(raw);
+    if (!complete.ok()) {
+      return complete.status();
+    }
+    if (*complete) {
+      return ParseImapResponse(raw);
+    }
+    Status more = ReadMore();
+    if (!more.ok()) {
+      return more;
+    }
+  }
+}
+
+Result<bool> ImapClient::ReadReply(const std::string& tag, bool until_continuation,
+                                   ImapReply& reply) {
+  std::string bye;
+  while (true) {
+    Result<ImapResponse> response = ReadResponse();
+    if (!response.ok()) {
+      if (!bye.empty() && response.status().code() == StatusCode::kUnavailable) {
+        return Status::Unavailable("IMAP server " + login_.url + " closed the connection: " + bye);
+      }
+      return response.status();
+    }
+    if (response->tag == tag) {
+      if (response->name != "OK" && response->name != "NO" && response->name != "BAD") {
+        return Status::Internal("IMAP server " + login_.url + " ended command " + tag + " with '" +
+                                response->name + "'");
+      }
+      reply.status = response->name;
+      reply.code = response->code;
+      reply.text = response->text;
+      return false;
+    }
+    if (response->tag == "+") {
+      if (until_continuation) {
+        return true;
+      }
+      return Status::Internal("IMAP server " + login_.url +
+                              " requested a continuation that no command expects");
+    }
+    if (response->tag != "*") {
+      return Status::Internal("IMAP server " + login_.url + " replied with unknown tag '" +
+                              response->tag + "' while " + tag + " was waiting");
+    }
+    if (response->name == "BYE") {
+      bye = response->text;
+    }
+    reply.untagged.push_back(std::move(response).value());
+  }
+}
+
+Result<ImapReply> ImapClient::Fail(Status status) {
+  spdlog::warn("IMAP connection to {} as {} closed after an error: {}", login_.url, login_.username,
+               status.message());
+  Disconnect();
+  return status;
+}
+
+Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
+  if (!connected()) {
+    Status connect = Connect();
+    if (!connect.ok()) {
+      return connect;
+    }
+  }
+  const std::string tag = "R" + std::to_string(next_tag_++);
+  spdlog::debug("IMAP {} {}: {} {}", login_.url, login_.username, tag, command.Describe());
+  ImapReply reply;
+  std::string pending = tag + " ";
+  for (const ImapCommand::Part& part : command.parts_) {
+    if (!part.literal) {
+      pending += part.bytes;
+      continue;
+    }
+    // A synchronizing literal: the server must answer `+` before the bytes.
+    pending += "{" + std::to_string(part.bytes.size()) + "}\r\n";
+    Status sent = Send(pending);
+    if (!sent.ok()) {
+      return Fail(sent);
+    }
+    Result<bool> continued = ReadReply(tag, /*until_continuation=*/true, reply);
+    if (!continued.ok()) {
+      return Fail(continued.status());
+    }
+    if (!*continued) {
+      return reply;  // the server rejected the command before the literal
+    }
+    pending = part.bytes;
+  }
+  pending += "\r\n";
+  Status sent = Send(pending);
+  if (!sent.ok()) {
+    return Fail(sent);
+  }
+  Result<bool> finished = ReadReply(tag, /*until_continuation=*/false, reply);
+  if (!finished.ok()) {
+    return Fail(finished.status());
+  }
+  return reply;
+}
+
+}  // namespace reclaim

@@ -1,0 +1,121 @@
+// One logged-in IMAP connection, for the IMAP connector.
+//
+// libcurl opens the connection, does TLS for imaps:// and logs in
+// (CURLOPT_CONNECT_ONLY); the commands after login are written and read here
+// with curl_easy_send() and curl_easy_recv(). libcurl's own command path
+// (CURLOPT_CUSTOMREQUEST) is not used because libcurl 7.88 reads a FETCH
+// literal line by line: a message body line that starts with the command's
+// tag (`A005 OK`) ends the command early and shifts every later reply, and
+// lines longer than its buffer are cut without an error. Both were seen
+// against Dovecot 2.3.19. Here literals are counted by bytes instead.
+//
+// Not thread-safe: one ImapClient belongs to one session.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "shared/status.h"
+#include "sync-server/mailbox/imap_protocol.h"
+
+typedef void CURL;
+
+namespace reclaim {
+
+struct ImapLogin {
+  std::string url;       // imap://host:port/ or imaps://host:port/, without a folder
+  std::string username;  // for a master login `user*master`
+  std::string password;
+  int timeout_seconds = 30;
+  size_t max_response_bytes = 0;
+};
+
+// The reply to one command: its tagged status and the untagged responses
+// that arrived before it.
+struct ImapReply {
+  std::string status;  // OK, NO or BAD
+  std::string code;    // response code of the tagged status, without brackets
+  std::string text;
+  std::vector<ImapResponse> untagged;
+
+  bool ok() const { return status == "OK"; }
+};
+
+// A command without its tag: text, and strings sent as synchronizing
+// literals (for bytes that a quoted string cannot carry).
+class ImapCommand {
+ public:
+  explicit ImapCommand(std::string_view text) { Append(text); }
+  ImapCommand& Append(std::string_view text);
+  ImapCommand& AppendLiteral(std::string_view bytes);
+
+  // The command for logs and error messages, with literals shown as `{N}`.
+  std::string Describe() const;
+
+ private:
+  friend class ImapClient;
+  struct Part {
+    bool literal = false;
+    std::string bytes;
+  };
+  std::vector<Part> parts_;
+};
+
+class ImapClient {
+ public:
+  explicit ImapClient(ImapLogin login);
+  ~ImapClient();
+  ImapClient(const ImapClient&) = delete;
+  ImapClient& operator=(const ImapClient&) = delete;
+
+  // Connects and logs in, unless connected. Errors: kNotFound when the
+  // server rejects the login with AUTHORIZATIONFAILED (RFC 5530), which
+  // Dovecot sends for a master login to a user it does not know;
+  // kUnavailable when the server cannot be reached, times out or rejects
+  // the login in any other way (a wrong master password).
+  Status Connect();
+
+  bool connected() const { return curl_ != nullptr; }
+
+  // Sends one command and reads until its tagged reply, connecting first
+  // when needed. A NO or BAD reply is a value, not an error. Errors:
+  // kUnavailable when the connection fails, closes or stays silent for
+  // timeout_seconds; kInternal for a reply that is not valid IMAP. Both
+  // close the connection, so the next call connects again. After such an
+  // error the command may or may not have taken effect.
+  Result<ImapReply> Execute(const ImapCommand& command);
+
+  // Whether the server listed `name` (upper case) in CAPABILITY after login.
+  bool HasCapability(std::string_view name) const;
+
+  const std::string& url() const { return login_.url; }
+  const std::string& username() const { return login_.username; }
+
+ private:
+  Status LoginError(int curl_code, const std::string& detail) const;
+  Status ReadCapabilities();
+  Status Send(std::string_view bytes);
+  Status WaitForSocket(short events);
+  Status ReadMore();
+  Result<ImapResponse> ReadResponse();
+  // Reads responses into `reply` until the tagged reply (returns false) or,
+  // when `until_continuation`, a continuation request (returns true).
+  Result<bool> ReadReply(const std::string& tag, bool until_continuation, ImapReply& reply);
+  Result<ImapReply> Fail(Status status);
+  void Disconnect();
+
+  ImapLogin login_;
+  CURL* curl_ = nullptr;
+  int socket_ = -1;
+  ImapResponseReader reader_;
+  std::set<std::string> capabilities_;
+  std::string login_lines_;  // server lines during login, to tell the kinds of failed login apart
+  uint64_t next_tag_ = 1;
+};
+
+}  // namespace reclaim

@@ -1,0 +1,596 @@
+#include "sync-server/mailbox/imap_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "shared/message_id.h"
+
+namespace reclaim {
+namespace {
+
+constexpr size_t kMaxTagLength = 32;
+constexpr char kKeywordPrefix[] = "$Reclaim";
+
+// Returns the FETCH items of `response` by upper-case name, for example
+// "UID", "FLAGS", "BODY[]".
+std::map<std::string, const ImapValue*> FetchItems(const ImapResponse& response) {
+  std::map<std::string, const ImapValue*> items;
+  if (response.values.empty() || response.values[0].kind != ImapValue::Kind::kList) {
+    return items;
+  }
+  const std::vector<ImapValue>& list = response.values[0].items;
+  for (size_t i = 0; i + 1 < list.size(); i += 2) {
+    items[ImapUpperCase(list[i].text)] = &list[i + 1];
+  }
+  return items;
+}
+
+uint32_t FetchUid(const std::map<std::string, const ImapValue*>& items) {
+  auto found = items.find("UID");
+  if (found == items.end() || found->second->kind != ImapValue::Kind::kAtom) {
+    return 0;
+  }
+  return ParseImapUid(found->second->text);
+}
+
+// Returns the raw (still folded) values of every Message-ID field in a
+// header block such as `Message-ID: <a@b>\r\n\r\n`.
+std::vector<std::string> MessageIdFieldValues(std::string_view header) {
+  std::vector<std::string> values;
+  std::string* current = nullptr;
+  size_t start = 0;
+  while (start < header.size()) {
+    size_t end = header.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = header.size();
+    }
+    const std::string_view line = header.substr(start, end - start + 1);
+    start = end + 1;
+    if (!line.empty() && (line[0] == ' ' || line[0] == '\t')) {
+      if (current != nullptr) {
+        current->append(line);  // a folded continuation line
+      }
+      continue;
+    }
+    current = nullptr;
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) {
+      continue;
+    }
+    std::string_view field = line.substr(0, colon);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) {
+      field.remove_suffix(1);
+    }
+    if (ImapUpperCase(field) == "MESSAGE-ID") {
+      values.emplace_back(line.substr(colon + 1));
+      current = &values.back();
+    }
+  }
+  return values;
+}
+
+bool HeaderMatchesKey(const std::string& header, const std::string& key) {
+  for (const std::string& raw : MessageIdFieldValues(header)) {
+    Result<MessageId> id = NormalizeMessageId(raw);
+    if (id.ok() && MessageIdKey(*id) == key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ImapSession::ImapSession(std::unique_ptr<ImapClient> client, std::string address,
+                         bool use_move_command)
+    : client_(std::move(client)),
+      address_(std::move(address)),
+      use_move_command_(use_move_command) {}
+
+bool ImapSession::ShouldRunAgain(const Status& status, bool was_connected) const {
+  if (status.ok() || status.code() != StatusCode::kUnavailable || !was_connected ||
+      client_->connected() || changed_mailbox_) {
+    return false;
+  }
+  spdlog::info("IMAP session of {} on {} logging in again after: {}", address_, client_->url(),
+               status.message());
+  return true;
+}
+
+Result<std::string> ImapSession::KeywordForTag(const std::string& tag) {
+  const bool valid =
+      !tag.empty() && tag.size() <= kMaxTagLength &&
+      std::all_of(tag.begin(), tag.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      });
+  if (!valid) {
+    return Status::Invalid("tag",
+                           "move tag '" + tag + "' must be 1 to 32 ASCII letters and digits");
+  }
+  return kKeywordPrefix + tag;
+}
+
+std::string ImapSession::Describe(const std::string& folder) const {
+  return "folder '" + folder + "' of " + address_ + " on " + client_->url();
+}
+
+Result<ImapReply> ImapSession::Execute(const ImapCommand& command) {
+  return client_->Execute(command);
+}
+
+Result<ImapReply> ImapSession::ExecuteOk(const ImapCommand& command) {
+  Result<ImapReply> reply = client_->Execute(command);
+  if (reply.ok() && !reply->ok()) {
+    return Status::Internal("IMAP command '" + command.Describe() + "' for " + address_ + " on " +
+                            client_->url() + " failed: " + reply->status + " " + reply->text);
+  }
+  return reply;
+}
+
+Result<ImapReply> ImapSession::ExecuteChange(const ImapCommand& command) {
+  changed_mailbox_ = true;
+  return ExecuteOk(command);
+}
+
+Result<char> ImapSession::Delimiter() {
+  if (delimiter_) {
+    return *delimiter_;
+  }
+  Result<ImapReply> reply = ExecuteOk(ImapCommand("LIST \"\" \"\""));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name == "LIST" && response.values.size() >= 2) {
+      const ImapValue& delimiter = response.values[1];
+      delimiter_ = delimiter.kind == ImapValue::Kind::kNil || delimiter.text.empty()
+                       ? '\0'
+                       : delimiter.text[0];
+      return *delimiter_;
+    }
+  }
+  return Status::Internal("IMAP server " + client_->url() +
+                          " sent no hierarchy delimiter for LIST \"\" \"\"");
+}
+
+// Returns the quoted server name of `folder` ('/' separated, UTF-8).
+Result<std::string> ImapSession::ServerFolderName(const std::string& folder,
+                                                  const std::string& field) {
+  if (folder.empty()) {
+    return Status::Invalid(field, "folder name is empty");
+  }
+  Result<char> delimiter = Delimiter();
+  if (!delimiter.ok()) {
+    return delimiter.status();
+  }
+  std::string encoded;
+  size_t start = 0;
+  while (start <= folder.size()) {
+    size_t slash = folder.find('/', start);
+    if (slash == std::string::npos) {
+      slash = folder.size();
+    }
+    const std::string level = folder.substr(start, slash - start);
+    if (level.empty()) {
+      return Status::Invalid(field, "folder name '" + folder + "' has an empty level");
+    }
+    if (*delimiter != '/' && level.find(*delimiter) != std::string::npos) {
+      return Status::Invalid(field, "folder name '" + folder + "' contains '" +
+                                        std::string(1, *delimiter) +
+                                        "', the server's hierarchy delimiter; use '/' "
+                                        "between levels");
+    }
+    if (!encoded.empty()) {
+      if (*delimiter == '\0') {
+        return Status::Invalid(
+            field, "folder name '" + folder + "' has levels, but the server has no hierarchy");
+      }
+      encoded += *delimiter;
+    }
+    Result<std::string> level_name = EncodeMailboxName(level, field);
+    if (!level_name.ok()) {
+      return level_name.status();
+    }
+    encoded += start == 0 && IsInboxName(level) ? std::string("INBOX") : *level_name;
+    start = slash + 1;
+  }
+  return QuoteImapString(encoded, field);
+}
+
+// Converts a LIST name to the caller's form. Returns nullopt for a name
+// that cannot be written with '/' between levels.
+Result<std::optional<std::string>> ImapSession::CallerFolderName(const ImapValue& delimiter,
+                                                                 const ImapValue& name) {
+  const char separator =
+      delimiter.kind == ImapValue::Kind::kNil || delimiter.text.empty() ? '\0' : delimiter.text[0];
+  if (IsInboxName(name.text)) {
+    return std::optional<std::string>("INBOX");
+  }
+  std::string caller_name;
+  size_t start = 0;
+  while (start <= name.text.size()) {
+    size_t end = separator == '\0' ? std::string::npos : name.text.find(separator, start);
+    if (end == std::string::npos) {
+      end = name.text.size();
+    }
+    Result<std::string> level = DecodeMailboxName(name.text.substr(start, end - start));
+    if (!level.ok()) {
+      return level.status();
+    }
+    if (separator != '/' && level->find('/') != std::string::npos) {
+      return std::optional<std::string>();
+    }
+    if (!caller_name.empty()) {
+      caller_name += '/';
+    }
+    caller_name += start == 0 && IsInboxName(*level) ? std::string("INBOX") : *level;
+    start = end + 1;
+  }
+  return std::optional<std::string>(std::move(caller_name));
+}
+
+Result<std::vector<std::string>> ImapSession::ListFolders() {
+  return WithReconnect([&]() -> Result<std::vector<std::string>> {
+    Result<ImapReply> reply = ExecuteOk(ImapCommand("LIST \"\" \"*\""));
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    std::vector<std::string> folders;
+    bool has_inbox = false;
+    for (const ImapResponse& response : reply->untagged) {
+      if (response.name != "LIST" || response.values.size() < 3) {
+        continue;
+      }
+      bool selectable = true;
+      for (const ImapValue& attribute : response.values[0].items) {
+        const std::string upper = ImapUpperCase(attribute.text);
+        selectable = selectable && upper != "\\NOSELECT" && upper != "\\NONEXISTENT";
+      }
+      Result<std::optional<std::string>> name =
+          CallerFolderName(response.values[1], response.values[2]);
+      if (!name.ok()) {
+        return name.status();
+      }
+      if (!name->has_value()) {
+        // NOTE: such folders are not indexed.
+        spdlog::warn("IMAP folder '{}' of {} on {} contains '/' inside a level; skipped",
+                     response.values[2].text, address_, client_->url());
+        continue;
+      }
+      if (!selectable) {
+        continue;
+      }
+      if (**name == "INBOX") {
+        has_inbox = true;
+      } else {
+        folders.push_back(std::move(**name));
+      }
+    }
+    if (has_inbox) {
+      folders.insert(folders.begin(), "INBOX");
+    }
+    return folders;
+  });
+}
+
+Result<bool> ImapSession::FolderExists(const std::string& quoted_name) {
+  Result<ImapReply> reply = ExecuteOk(ImapCommand("LIST \"\" " + quoted_name));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name == "LIST" && response.values.size() >= 3) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status ImapSession::CreateFolder(const std::string& folder) {
+  if (IsInboxName(folder)) {
+    return Status::Ok();
+  }
+  Result<std::string> name = ServerFolderName(folder, "folder");
+  if (!name.ok()) {
+    return name.status();
+  }
+  Result<ImapReply> reply = Execute(ImapCommand("CREATE " + *name));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  if (reply->ok() || ImapUpperCase(reply->code) == "ALREADYEXISTS") {
+    return Status::Ok();
+  }
+  // Servers without RFC 5530 codes answer a plain NO for an existing folder.
+  Result<bool> exists = FolderExists(*name);
+  if (!exists.ok()) {
+    return exists.status();
+  }
+  if (*exists) {
+    return Status::Ok();
+  }
+  return Status::Internal("cannot create " + Describe(folder) + ": " + reply->text);
+}
+
+Result<ImapSession::SelectedFolder> ImapSession::Select(const std::string& folder) {
+  Result<std::string> name = ServerFolderName(folder, "folder");
+  if (!name.ok()) {
+    return name.status();
+  }
+  Result<ImapReply> reply = Execute(ImapCommand("SELECT " + *name));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  if (!reply->ok()) {
+    // Dovecot 2.3 answers a missing folder with a plain NO, without
+    // [NONEXISTENT], so LIST decides.
+    Result<bool> exists = FolderExists(*name);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    if (!*exists || ImapUpperCase(reply->code) == "NONEXISTENT") {
+      return Status::NotFound("folder", Describe(folder) + " does not exist");
+    }
+    return Status::Internal("cannot select " + Describe(folder) + ": " + reply->text);
+  }
+  SelectedFolder selected;
+  selected.name = folder;
+  for (const ImapResponse& response : reply->untagged) {
+    const std::string code = ImapUpperCase(response.code);
+    if (response.name == "EXISTS" && response.has_number) {
+      selected.exists = response.number;
+    } else if (response.name == "OK" && code.rfind("UIDVALIDITY ", 0) == 0) {
+      selected.uid_validity = ParseImapUid(std::string_view(code).substr(12));
+    } else if (response.name == "OK" && code.rfind("PERMANENTFLAGS ", 0) == 0) {
+      selected.keywords_allowed = code.find("\\*") != std::string::npos;
+    }
+  }
+  if (selected.uid_validity == 0) {
+    return Status::Internal("IMAP server sent no UIDVALIDITY for " + Describe(folder));
+  }
+  return selected;
+}
+
+Result<ImapSession::SelectedFolder> ImapSession::SelectLocation(const StoredLocation& location) {
+  if (location.uid == 0 || location.uid_validity == 0) {
+    return Status::Invalid(
+        "location", "IMAP location in folder '" + location.folder + "' has no UID or UIDVALIDITY");
+  }
+  Result<SelectedFolder> selected = Select(location.folder);
+  if (!selected.ok()) {
+    return selected.status();
+  }
+  if (selected->uid_validity != location.uid_validity) {
+    return Status::Conflict("location",
+                            Describe(location.folder) + " now has UIDVALIDITY " +
+                                std::to_string(selected->uid_validity) + ", but the location has " +
+                                std::to_string(location.uid_validity) + ", so UID " +
+                                std::to_string(location.uid) +
+                                " may name another message; find the message again by Message-ID");
+  }
+  return selected;
+}
+
+Result<std::vector<uint32_t>> ImapSession::SearchUids(const ImapCommand& command) {
+  Result<ImapReply> reply = ExecuteOk(command);
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  std::vector<uint32_t> uids;
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name != "SEARCH") {
+      continue;
+    }
+    for (const ImapValue& value : response.values) {
+      const uint32_t uid = ParseImapUid(value.text);
+      if (uid == 0) {
+        return Status::Internal("IMAP server " + client_->url() + " sent '" + value.text +
+                                "' in a SEARCH response, which is not a UID");
+      }
+      uids.push_back(uid);
+    }
+  }
+  std::sort(uids.begin(), uids.end());
+  uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+  return uids;
+}
+
+// Returns the locations and flags of the messages in `uid_set` of the
+// selected folder, ordered by UID. UIDs that do not exist are left out.
+Result<std::vector<StoredLocation>> ImapSession::FetchLocations(const SelectedFolder& folder,
+                                                                const std::string& uid_set) {
+  Result<ImapReply> reply = ExecuteOk(ImapCommand("UID FETCH " + uid_set + " (UID FLAGS)"));
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const Result<std::vector<uint32_t>> wanted = ParseUidSet(uid_set, UINT32_MAX);
+  std::map<uint32_t, StoredLocation> by_uid;
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name != "FETCH") {
+      continue;
+    }
+    const auto items = FetchItems(response);
+    const uint32_t uid = FetchUid(items);
+    auto flags = items.find("FLAGS");
+    if (uid == 0 || flags == items.end()) {
+      continue;  // an unsolicited flag update without UID
+    }
+    // Unsolicited FETCH responses about other messages can arrive too. A set
+    // with `*` does not parse and is not filtered.
+    if (wanted.ok() && !std::binary_search(wanted->begin(), wanted->end(), uid)) {
+      continue;
+    }
+    StoredLocation location;
+    location.folder = folder.name;
+    location.uid_validity = folder.uid_validity;
+    location.uid = uid;
+    location.flags = JoinImapFlags(*flags->second);
+    by_uid[uid] = std::move(location);
+  }
+  std::vector<StoredLocation> locations;
+  for (auto& [uid, location] : by_uid) {
+    locations.push_back(std::move(location));
+  }
+  return locations;
+}
+
+Result<std::vector<StoredLocation>> ImapSession::ListMessages(const std::string& folder) {
+  return WithReconnect([&]() -> Result<std::vector<StoredLocation>> {
+    Result<SelectedFolder> selected = Select(folder);
+    if (!selected.ok()) {
+      return selected.status();
+    }
+    if (selected->exists == 0) {
+      return std::vector<StoredLocation>();
+    }
+    return FetchLocations(*selected, "1:*");
+  });
+}
+
+Result<std::string> ImapSession::Fetch(const StoredLocation& location) {
+  return WithReconnect([&]() -> Result<std::string> {
+    Result<SelectedFolder> selected = SelectLocation(location);
+    if (!selected.ok()) {
+      return selected.status();
+    }
+    const std::string uid = std::to_string(location.uid);
+    Result<ImapReply> reply = Execute(ImapCommand("UID FETCH " + uid + " (UID BODY.PEEK[])"));
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    const bool expunged = ImapUpperCase(reply->code) == "EXPUNGEISSUED";
+    if (!reply->ok() && !expunged) {
+      return Status::Internal("fetching UID " + uid + " from " + Describe(location.folder) +
+                              " failed: " + reply->text);
+    }
+    for (const ImapResponse& response : reply->untagged) {
+      const auto items = response.name == "FETCH" ? FetchItems(response)
+                                                  : std::map<std::string, const ImapValue*>();
+      auto body = items.find("BODY[]");
+      if (FetchUid(items) == location.uid && body != items.end() &&
+          body->second->kind == ImapValue::Kind::kString) {
+        return body->second->text;
+      }
+    }
+    return Status::NotFound("location",
+                            "UID " + uid + " no longer exists in " + Describe(location.folder));
+  });
+}
+
+Result<std::vector<StoredLocation>> ImapSession::FindTaggedOnce(const std::string& folder,
+                                                                const std::string& keyword) {
+  Result<SelectedFolder> selected = Select(folder);
+  if (!selected.ok()) {
+    return selected.status();
+  }
+  Result<std::vector<uint32_t>> uids = SearchUids(ImapCommand("UID SEARCH KEYWORD " + keyword));
+  if (!uids.ok()) {
+    return uids.status();
+  }
+  if (uids->empty()) {
+    return std::vector<StoredLocation>();
+  }
+  return FetchLocations(*selected, FormatUidSet(*uids));
+}
+
+Result<std::vector<StoredLocation>> ImapSession::FindTagged(const std::string& folder,
+                                                            const std::string& tag) {
+  Result<std::string> keyword = KeywordForTag(tag);
+  if (!keyword.ok()) {
+    return keyword.status();
+  }
+  return WithReconnect([&]() { return FindTaggedOnce(folder, *keyword); });
+}
+
+Result<std::vector<StoredLocation>> ImapSession::FindByMessageId(const std::string& folder,
+                                                                 const std::string& message_id) {
+  Result<MessageId> id = NormalizeMessageId(message_id, "message_id");
+  if (!id.ok()) {
+    return id.status();
+  }
+  const std::string key = MessageIdKey(*id);
+  // IMAP HEADER search matches substrings case-insensitively, so every hit
+  // is compared again by the Message-ID rules below.
+  ImapCommand search("UID SEARCH ");
+  Result<std::string> quoted = QuoteImapString(id->value, "message_id");
+  if (quoted.ok()) {
+    search.Append("HEADER Message-ID " + *quoted);
+  } else if (id->value.find_first_of(std::string("\r\n\0", 3)) == std::string::npos) {
+    search.Append("CHARSET UTF-8 HEADER Message-ID ").AppendLiteral(id->value);
+  } else {
+    return quoted.status();
+  }
+  return WithReconnect([&]() -> Result<std::vector<StoredLocation>> {
+    Result<SelectedFolder> selected = Select(folder);
+    if (!selected.ok()) {
+      return selected.status();
+    }
+    Result<std::vector<uint32_t>> uids = SearchUids(search);
+    if (!uids.ok() || uids->empty()) {
+      return uids.ok() ? Result<std::vector<StoredLocation>>(std::vector<StoredLocation>())
+                       : Result<std::vector<StoredLocation>>(uids.status());
+    }
+    Result<ImapReply> reply = ExecuteOk(ImapCommand(
+        "UID FETCH " + FormatUidSet(*uids) + " (UID FLAGS BODY.PEEK[HEADER.FIELDS (Message-ID)])"));
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    std::map<uint32_t, StoredLocation> matches;
+    for (const ImapResponse& response : reply->untagged) {
+      const auto items = response.name == "FETCH" ? FetchItems(response)
+                                                  : std::map<std::string, const ImapValue*>();
+      const uint32_t uid = FetchUid(items);
+      auto flags = items.find("FLAGS");
+      auto header = std::find_if(items.begin(), items.end(), [](const auto& item) {
+        return item.first.rfind("BODY[HEADER.FIELDS", 0) == 0;
+      });
+      if (uid == 0 || flags == items.end() || header == items.end() ||
+          !HeaderMatchesKey(header->second->text, key)) {
+        continue;
+      }
+      StoredLocation location;
+      location.folder = folder;
+      location.uid_validity = selected->uid_validity;
+      location.uid = uid;
+      location.flags = JoinImapFlags(*flags->second);
+      matches[uid] = std::move(location);
+    }
+    std::vector<StoredLocation> locations;
+    for (auto& [uid, location] : matches) {
+      locations.push_back(std::move(location));
+    }
+    return locations;
+  });
+}
+
+Status ImapSession::ClearTag(const StoredLocation& location, const std::string& tag) {
+  Result<std::string> keyword = KeywordForTag(tag);
+  if (!keyword.ok()) {
+    return keyword.status();
+  }
+  return WithReconnect([&]() -> Status {
+    Result<SelectedFolder> selected = SelectLocation(location);
+    if (!selected.ok()) {
+      return selected.status();
+    }
+    const std::string uid = std::to_string(location.uid);
+    Result<ImapReply> stored =
+        ExecuteOk(ImapCommand("UID STORE " + uid + " -FLAGS.SILENT (" + *keyword + ")"));
+    if (!stored.ok()) {
+      return stored.status();
+    }
+    Result<std::vector<StoredLocation>> still_there = FetchLocations(*selected, uid);
+    if (!still_there.ok()) {
+      return still_there.status();
+    }
+    if (still_there->empty()) {
+      return Status::NotFound("location",
+                              "UID " + uid + " no longer exists in " + Describe(location.folder));
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace reclaim

@@ -1,0 +1,438 @@
+#include "sync-server/remediation/remediator.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "shared/message_id.h"
+#include "sync-server/mail/hashing.h"
+
+namespace reclaim {
+namespace {
+
+constexpr size_t kMaxReasonLength = 1000;
+constexpr size_t kMaxOpenSessions = 16;
+
+bool LooksLikeAddress(const std::string& text) {
+  size_t at = text.find('@');
+  return at != std::string::npos && at > 0 && at + 1 < text.size() &&
+         text.find_first_of(" \t\r\n<>") == std::string::npos;
+}
+
+FailureReason NotDoneReason(JournalAction action) {
+  return action == JournalAction::kRemove ? FailureReason::kNotFoundInMailbox
+                                          : FailureReason::kNotRestored;
+}
+
+RowOutcome Failed(FailureReason reason, const std::string& detail = {}) {
+  RowOutcome outcome;
+  outcome.status = MessageStatus::kFailed;
+  outcome.failure = reason;
+  outcome.failure_detail = detail;
+  return outcome;
+}
+
+}  // namespace
+
+Remediator::Remediator(Database* db, ConnectorRegistry* connectors,
+                       IncidentRepository* incidents, RemediatorOptions options)
+    : db_(db), connectors_(connectors), incidents_(incidents), options_(std::move(options)) {}
+
+Result<Remediator::Lookup> Remediator::Validate(const RemediationRequest& request) {
+  if (request.type == IncidentType::kRestore) {
+    return Status::Invalid("type", "restore incidents are created from an earlier incident,"
+                                   " not from an identifier: use the restore action");
+  }
+  if (request.reason.empty()) {
+    return Status::Invalid("reason", "missing reason: say why the message is remediated");
+  }
+  if (request.reason.size() > kMaxReasonLength) {
+    return Status::Invalid("reason", "reason of " + std::to_string(request.reason.size()) +
+                                         " bytes is too long: use at most 1000");
+  }
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{"from", &request.from},
+                                     {"to", &request.to}}) {
+    if (!value->empty() && !LooksLikeAddress(*value)) {
+      return Status::Invalid(field, "invalid address '" + *value + "': use name@domain");
+    }
+  }
+  if (request.type == IncidentType::kMepClawback && request.recipients.empty()) {
+    return Status::Invalid("recipients", "MEP clawback needs the recipients to pull the message"
+                                         " back from: give at least one address");
+  }
+  for (const std::string& address : request.recipients) {
+    if (!LooksLikeAddress(address)) {
+      return Status::Invalid("recipients", "invalid address '" + address + "': use name@domain");
+    }
+  }
+
+  Lookup lookup;
+  std::string identifier = request.identifier;
+  while (!identifier.empty() && std::isspace(static_cast<unsigned char>(identifier.back()))) {
+    identifier.pop_back();
+  }
+  identifier.erase(0, identifier.find_first_not_of(" \t\r\n"));
+  if (identifier.empty()) {
+    return Status::Invalid("identifier", "missing identifier: give an attachment's SHA-256 or MD5,"
+                                         " or the message's Message-ID");
+  }
+  IdentifierKind kind = ClassifyIdentifier(identifier);
+  if (kind != IdentifierKind::kMessageId) {
+    lookup.by_hash = true;
+    lookup.key = LowerAscii(identifier);
+    lookup.identifier = lookup.key;
+    if (lookup.key == kEmptySha256 || lookup.key == kEmptyMd5) {
+      return Status::Invalid("identifier",
+                             "'" + lookup.key + "' is the hash of an empty file, which matches"
+                             " every empty attachment in every mailbox: remediate by the"
+                             " Message-ID or by the hash of a non-empty attachment");
+    }
+  } else {
+    Result<MessageId> id = NormalizeMessageId(identifier, "identifier");
+    if (!id.ok()) return id.status();
+    lookup.key = MessageIdKey(*id);
+    lookup.identifier = id->value;
+  }
+
+  lookup.end = request.end.value_or(Now());
+  lookup.start = request.start.value_or(lookup.end - kDefaultWindow);
+  if (lookup.end < lookup.start) {
+    return Status::Invalid("end", "the delivery window ends (" + FormatIso8601(lookup.end) +
+                                      ") before it starts (" + FormatIso8601(lookup.start) +
+                                      "): swap start and end");
+  }
+  return lookup;
+}
+
+StoredRow Remediator::FailedRow(const std::string& address, FailureReason reason,
+                                const std::string& detail) {
+  StoredRow row;
+  row.view.recipient = address;
+  row.view.mailbox = address;
+  row.view.status = MessageStatus::kFailed;
+  row.view.failure = reason;
+  row.view.failure_detail = detail;
+  row.view.last_action = Now();
+  return row;
+}
+
+std::vector<StoredRow> Remediator::PlanRows(const RemediationRequest& request,
+                                            const std::vector<IndexedMessage>& copies) {
+  std::vector<StoredRow> rows;
+  std::set<std::string> covered;  // mailboxes with a row already
+
+  // One row per copy found in a mailbox.
+  for (const IndexedMessage& copy : copies) {
+    StoredRow row;
+    row.message = copy.id;
+    row.view.recipient = copy.mailbox;
+    row.view.sender = copy.sender;
+    row.view.subject = copy.subject;
+    row.view.delivered = copy.delivered;
+    row.view.mailbox = copy.mailbox;
+    row.view.folder = copy.location.folder;
+    row.connection = copy.connection;
+    row.location = copy.location;
+    row.message_key = copy.message_id.empty() ? copy.synthetic_key : copy.message_id;
+    row.raw_sha256 = copy.raw_sha256;
+    if (copy.recipients.empty()) {
+      // Without a recipient the copy cannot be attributed to anyone, and
+      // removing it could take mail from a shared or journal mailbox.
+      row.view.status = MessageStatus::kFailed;
+      row.view.failure = FailureReason::kNoRecipientAddress;
+      row.view.last_action = Now();
+    }
+    covered.insert(LowerAscii(copy.mailbox));
+    rows.push_back(std::move(row));
+  }
+
+  // Recipients named on the copies (or chosen for a clawback) that have no
+  // copy in the index get a row that says why.
+  std::vector<std::string> named;
+  if (request.type == IncidentType::kMepClawback) {
+    named = request.recipients;
+  } else {
+    for (const IndexedMessage& copy : copies) {
+      named.insert(named.end(), copy.recipients.begin(), copy.recipients.end());
+    }
+  }
+  for (const std::string& raw_address : named) {
+    std::string address = LowerAscii(raw_address);
+    if (!request.to.empty() && address != LowerAscii(request.to)) continue;
+    if (!covered.insert(address).second) continue;
+    Connector* connector = connectors_->ForAddress(address);
+    if (!connector) {
+      rows.push_back(FailedRow(address, FailureReason::kNoConnectionsConfigured));
+      continue;
+    }
+    Result<std::unique_ptr<MailboxSession>> session = connector->Open(address);
+    if (!session.ok()) {
+      rows.push_back(FailedRow(address, FailureReason::kNoConnectionForUser));
+      rows.back().connection = connector->name();
+      continue;
+    }
+    rows.push_back(FailedRow(address, FailureReason::kNotFoundInMailbox));
+    rows.back().connection = connector->name();
+  }
+  return rows;
+}
+
+Result<Incident> Remediator::Identify(const RemediationRequest& request) {
+  Result<Lookup> lookup = Validate(request);
+  if (!lookup.ok()) return lookup.status();
+
+  MessageIndex index(db_);
+  Result<std::vector<IndexedMessage>> found = lookup->by_hash
+                                                  ? index.FindByAttachmentHash(lookup->key)
+                                                  : index.FindByMessageKey(lookup->key);
+  if (!found.ok()) return found.status();
+
+  // Narrow to the criteria. Copies already in the hold folder were removed
+  // by an earlier incident and are not found again.
+  std::set<std::string> clawback;
+  for (const std::string& address : request.recipients) clawback.insert(LowerAscii(address));
+  std::vector<IndexedMessage> copies;
+  for (IndexedMessage& copy : *found) {
+    if (copy.location.folder == options_.hold_folder) continue;
+    if (copy.delivered < lookup->start || copy.delivered > lookup->end) continue;
+    if (!request.from.empty() && LowerAscii(copy.sender) != LowerAscii(request.from)) continue;
+    std::string mailbox = LowerAscii(copy.mailbox);
+    if (!request.to.empty() && mailbox != LowerAscii(request.to)) continue;
+    if (!clawback.empty() && clawback.count(mailbox) == 0) continue;
+    copies.push_back(std::move(copy));
+  }
+
+  IncidentDraft draft;
+  draft.type = request.type;
+  draft.reason = request.reason;
+  draft.criteria.identifier = lookup->identifier;
+  draft.criteria.from = request.from;
+  draft.criteria.to = request.to;
+  draft.criteria.start = lookup->start;
+  draft.criteria.end = lookup->end;
+  draft.rows = PlanRows(request, copies);
+  return incidents_->Create(draft, Now());
+}
+
+MailboxSession* Remediator::SessionFor(const std::string& connection, const std::string& mailbox,
+                                       Status* error) {
+  std::string key = connection + "\n" + mailbox;
+  auto found = sessions_.find(key);
+  if (found != sessions_.end()) return found->second.get();
+  Connector* connector = connectors_->ByName(connection);
+  if (!connector) {
+    *error = Status::NotFound("connection", "connection '" + connection +
+                                                "' is no longer configured");
+    return nullptr;
+  }
+  Result<std::unique_ptr<MailboxSession>> session = connector->Open(mailbox);
+  if (!session.ok()) {
+    *error = session.status();
+    return nullptr;
+  }
+  if (sessions_.size() >= kMaxOpenSessions) sessions_.clear();
+  MailboxSession* raw = session->get();
+  sessions_[key] = std::move(*session);
+  return raw;
+}
+
+Status Remediator::MoveRow(const StoredRow& row, JournalAction action,
+                           const std::string& to_folder) {
+  const UnixSeconds now = Now();
+  Status open_error;
+  MailboxSession* session = SessionFor(row.connection, row.view.mailbox, &open_error);
+  if (!session) {
+    FailureReason reason = open_error.code() == StatusCode::kNotFound
+                               ? FailureReason::kNoConnectionForUser
+                               : FailureReason::kOther;
+    return incidents_->SetRowOutcome(row.row_id, Failed(reason, open_error.message()), now);
+  }
+
+  // Confirm the copy is still where the index saw it, and is the same
+  // message; a stale IMAP location is re-located by Message-ID and digest.
+  StoredLocation location = row.location;
+  Result<std::string> raw = session->Fetch(location);
+  if (!raw.ok() && raw.status().code() == StatusCode::kConflict && !row.message_key.empty()) {
+    Result<std::vector<StoredLocation>> candidates =
+        session->FindByMessageId(location.folder, row.message_key);
+    raw = Status::NotFound("location", "message not found after UIDVALIDITY change");
+    if (candidates.ok()) {
+      for (const StoredLocation& candidate : *candidates) {
+        Result<std::string> bytes = session->Fetch(candidate);
+        if (bytes.ok() && Sha256Hex(*bytes) == row.raw_sha256) {
+          location = candidate;
+          raw = std::move(bytes);
+          break;
+        }
+      }
+    }
+  }
+  if (!raw.ok()) {
+    if (raw.status().code() == StatusCode::kNotFound) {
+      return incidents_->SetRowOutcome(row.row_id, Failed(NotDoneReason(action)), now);
+    }
+    return incidents_->SetRowOutcome(row.row_id,
+                                     Failed(FailureReason::kOther, raw.status().message()), now);
+  }
+  if (!row.raw_sha256.empty() && Sha256Hex(*raw) != row.raw_sha256) {
+    return incidents_->SetRowOutcome(row.row_id, Failed(NotDoneReason(action)), now);
+  }
+
+  // Journal, move, settle. A crash between the steps is settled by Recover().
+  std::string tag = RandomId().substr(0, 16);
+  Result<int64_t> journal = incidents_->BeginMove(row.row_id, action, location, to_folder, tag, now);
+  if (!journal.ok()) return journal.status();
+  Result<StoredLocation> moved = session->Move(location, to_folder, tag);
+  if (!moved.ok()) {
+    RowOutcome outcome = moved.status().code() == StatusCode::kNotFound
+                             ? Failed(NotDoneReason(action))
+                             : Failed(action == JournalAction::kRemove ? FailureReason::kOther
+                                                                       : FailureReason::kNotRestored,
+                                      moved.status().message());
+    return incidents_->FinishMove(*journal, outcome, Now());
+  }
+  RowOutcome outcome;
+  outcome.status = action == JournalAction::kRemove ? MessageStatus::kRemoved
+                                                    : MessageStatus::kRestored;
+  outcome.location = *moved;
+  outcome.moved_to = to_folder;
+  if (Status s = incidents_->FinishMove(*journal, outcome, Now()); !s.ok()) return s;
+  // The tag only matters until the move is settled.
+  (void)session->ClearTag(*moved, tag);
+  return Status::Ok();
+}
+
+Status Remediator::Remove(const std::string& incident_id, const std::vector<int64_t>& chosen,
+                          JobControl* control) {
+  Result<Incident> incident = incidents_->Get(incident_id);
+  if (!incident.ok()) return incident.status();
+  Result<std::vector<StoredRow>> rows = incidents_->Rows(incident->id);
+  if (!rows.ok()) return rows.status();
+
+  std::vector<const StoredRow*> todo;
+  for (const StoredRow& row : *rows) {
+    bool wanted = chosen.empty() ||
+                  std::find(chosen.begin(), chosen.end(), row.row_id) != chosen.end();
+    if (wanted && row.view.status == MessageStatus::kIdentified) todo.push_back(&row);
+  }
+  control->total = static_cast<int>(todo.size());
+  for (const StoredRow* row : todo) {
+    if (control->cancel) break;
+    if (Status s = MoveRow(*row, JournalAction::kRemove, options_.hold_folder); !s.ok()) return s;
+    ++control->done;
+  }
+  sessions_.clear();
+  return Status::Ok();
+}
+
+Result<Incident> Remediator::PrepareRestore(const std::string& original_id,
+                                            const std::vector<int64_t>& chosen,
+                                            const std::string& reason) {
+  Result<Incident> original = incidents_->Get(original_id);
+  if (!original.ok()) return original.status();
+  Result<std::vector<StoredRow>> rows = incidents_->Rows(original->id);
+  if (!rows.ok()) return rows.status();
+
+  IncidentDraft draft;
+  draft.type = IncidentType::kRestore;
+  draft.criteria = original->criteria;
+  draft.restores = FormatIncidentCode(original->code);
+  for (const StoredRow& row : *rows) {
+    bool wanted = chosen.empty() ||
+                  std::find(chosen.begin(), chosen.end(), row.row_id) != chosen.end();
+    if (!wanted || row.view.status != MessageStatus::kRemoved) continue;
+    StoredRow copy = row;
+    copy.row_id = 0;
+    copy.source_row = row.row_id;
+    copy.view.status = MessageStatus::kIdentified;
+    copy.view.moved_to.clear();
+    copy.view.last_action = 0;
+    draft.rows.push_back(std::move(copy));
+  }
+  for (int64_t id : chosen) {
+    bool known = std::any_of(rows->begin(), rows->end(),
+                             [&](const StoredRow& row) { return row.row_id == id; });
+    if (!known) {
+      return Status::NotFound("messages", "message " + std::to_string(id) + " is not part of " +
+                                              FormatIncidentCode(original->code));
+    }
+  }
+  if (draft.rows.empty()) {
+    return Status::Conflict("messages", "incident " + FormatIncidentCode(original->code) +
+                                            " has no removed messages to restore");
+  }
+  draft.reason = reason.empty() ? (draft.rows.size() == 1 ? "Restoring a message"
+                                                          : "Restoring messages")
+                                : reason;
+  return incidents_->Create(draft, Now());
+}
+
+Status Remediator::Restore(const std::string& restore_id, JobControl* control) {
+  Result<Incident> incident = incidents_->Get(restore_id);
+  if (!incident.ok()) return incident.status();
+  if (incident->code.type != IncidentType::kRestore) {
+    return Status::Invalid("id", "incident " + FormatIncidentCode(incident->code) +
+                                     " is not a restore incident");
+  }
+  Result<std::vector<StoredRow>> rows = incidents_->Rows(incident->id);
+  if (!rows.ok()) return rows.status();
+  std::vector<const StoredRow*> todo;
+  for (const StoredRow& row : *rows) {
+    if (row.view.status == MessageStatus::kIdentified) todo.push_back(&row);
+  }
+  control->total = static_cast<int>(todo.size());
+  for (const StoredRow* row : todo) {
+    if (control->cancel) break;
+    // view.folder is where the copy was found before removal.
+    if (Status s = MoveRow(*row, JournalAction::kRestore, row->view.folder); !s.ok()) return s;
+    ++control->done;
+  }
+  sessions_.clear();
+  return Status::Ok();
+}
+
+Status Remediator::RecoverEntry(const JournalEntry& entry) {
+  Result<StoredRow> row = incidents_->Row(entry.row_id);
+  if (!row.ok()) return row.status();
+  Status open_error;
+  MailboxSession* session = SessionFor(row->connection, row->view.mailbox, &open_error);
+  if (!session) return open_error;
+
+  // The tagged copy in the destination proves the move happened.
+  Result<std::vector<StoredLocation>> tagged = session->FindTagged(entry.to_folder, entry.tag);
+  if (!tagged.ok()) return tagged.status();
+  if (!tagged->empty()) {
+    RowOutcome outcome;
+    outcome.status = entry.action == JournalAction::kRemove ? MessageStatus::kRemoved
+                                                            : MessageStatus::kRestored;
+    outcome.location = tagged->front();
+    outcome.moved_to = entry.to_folder;
+    if (Status s = incidents_->FinishMove(entry.id, outcome, Now()); !s.ok()) return s;
+    (void)session->ClearTag(tagged->front(), entry.tag);
+    return Status::Ok();
+  }
+
+  // Not moved: the step can run again if the copy is still at its source.
+  Result<std::string> source = session->Fetch(entry.from);
+  if (source.ok()) return incidents_->AbortMove(entry.id, Now());
+  if (source.status().code() == StatusCode::kNotFound) {
+    return incidents_->FinishMove(entry.id, Failed(NotDoneReason(entry.action)), Now());
+  }
+  return source.status();
+}
+
+Status Remediator::Recover() {
+  Result<std::vector<JournalEntry>> entries = incidents_->UnfinishedMoves();
+  if (!entries.ok()) return entries.status();
+  Status first_error;
+  for (const JournalEntry& entry : *entries) {
+    Status s = RecoverEntry(entry);
+    // One unreachable mailbox must not block the others; the entry stays
+    // open and the next start tries again.
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  sessions_.clear();
+  return first_error;
+}
+
+}  // namespace reclaim

@@ -1,0 +1,136 @@
+// Remediation killed with SIGKILL at random points: after each restart and
+// recovery, every message must exist exactly once and the incident's counts
+// must equal what is in the mailboxes.
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "sync-server/index/message_index.h"
+#include "sync-server/mail/mime_parser.h"
+#include "sync-server/mailbox/maildir_connector.h"
+#include "sync-server/remediation/remediator.h"
+#include "tests/server/maildir_org.h"
+
+using namespace reclaim;
+using reclaim::testing::MaildirOrg;
+
+namespace {
+
+constexpr UnixSeconds kNow = 1796399754;
+constexpr int kUsers = 2000;
+constexpr int kKills = 20;
+
+struct Process {
+  explicit Process(const MaildirOrg& org) {
+    db = std::move(*Database::Open(org.database()));
+    MaildirSettings settings{"local", org.mail_root(), {"example.com"}};
+    (void)registry.Add(std::make_unique<MaildirConnector>(settings), settings.domains);
+    repository = std::make_unique<IncidentRepository>(db.get(), "ACME", RandomId);
+    RemediatorOptions options;
+    options.clock = [] { return kNow; };
+    remediator = std::make_unique<Remediator>(db.get(), &registry, repository.get(), options);
+  }
+  std::unique_ptr<Database> db;
+  ConnectorRegistry registry;
+  std::unique_ptr<IncidentRepository> repository;
+  std::unique_ptr<Remediator> remediator;
+};
+
+// What a restarted server does: recover open moves, then finish the job.
+[[noreturn]] void RunChild(const MaildirOrg& org, const std::string& incident_id) {
+  Process process(org);
+  Status recovered = process.remediator->Recover();
+  JobControl control;
+  Status removed = process.remediator->Remove(incident_id, {}, &control);
+  _exit(recovered.ok() && removed.ok() ? 0 : 3);
+}
+
+}  // namespace
+
+TEST_CASE("remediation survives SIGKILL") {
+  InitMimeParser();
+  MaildirOrg org;
+  std::string message =
+      "From: attacker@evil.example\r\nTo: undisclosed-recipients:;\r\n"
+      "Delivered-To: placeholder\r\nSubject: Reset your password\r\n"
+      "Message-ID: <crash.campaign@evil.example>\r\n\r\nClick here.\r\n";
+  for (int i = 0; i < kUsers; ++i) {
+    std::string user = "user" + std::to_string(i);
+    org.AddUser(user, "example.com");
+    std::string copy = message;
+    copy.replace(copy.find("placeholder"), 11, user + "@example.com");
+    org.Deliver(user, "example.com", copy, i % 3 == 0 ? "S" : "");
+  }
+
+  std::string incident_id;
+  {
+    Process process(org);
+    MessageIndex index(process.db.get());
+    IndexStats stats = IndexConnector(*process.registry.All().front(), &index, kNow);
+    REQUIRE(stats.added == kUsers);
+    RemediationRequest request;
+    request.identifier = "<crash.campaign@evil.example>";
+    request.reason = "Credential phishing";
+    request.start = kNow - kSecondsPerDay * 365;
+    Result<Incident> incident = process.remediator->Identify(request);
+    REQUIRE(incident.ok());
+    REQUIRE(incident->counts.identified == kUsers);
+    incident_id = incident->id;
+  }
+
+  // Kill the job at random points, restarting it each time.
+  std::mt19937 random(20261204);
+  int killed = 0;
+  for (int round = 0; round < kKills; ++round) {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) RunChild(org, incident_id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + random() % 120));
+    if (kill(child, SIGKILL) == 0) ++killed;
+    int status = 0;
+    waitpid(child, &status, 0);
+  }
+  MESSAGE("killed the job " << killed << " times");
+  {
+    // The killed runs must have made progress, or recovery was never tested.
+    Process process(org);
+    Incident partial = *process.repository->Get(incident_id);
+    MESSAGE("removed before the last run: " << partial.counts.removed);
+    CHECK(partial.counts.removed > 0);
+  }
+
+  // The last run goes to the end.
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) RunChild(org, incident_id);
+  int status = 0;
+  waitpid(child, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+
+  // Every message exists exactly once, in the hold folder.
+  int held = 0;
+  for (int i = 0; i < kUsers; ++i) {
+    std::string user = "user" + std::to_string(i);
+    std::vector<std::string> files =
+        org.FilesContaining(user, "example.com", "crash.campaign@evil.example");
+    INFO("user " << user);
+    REQUIRE(files.size() == 1);
+    if (files[0].rfind(".Reclaim-Hold/", 0) == 0) ++held;
+    bool seen = files[0].find(":2,S") != std::string::npos;
+    CHECK(seen == (i % 3 == 0));
+  }
+  Process process(org);
+  Incident incident = *process.repository->Get(incident_id);
+  CHECK(held == kUsers);
+  CHECK(incident.counts.identified == kUsers);
+  CHECK(incident.counts.removed == static_cast<uint32_t>(held));
+  CHECK(incident.counts.failed == 0);
+  CHECK(process.repository->UnfinishedMoves()->empty());
+}
