@@ -1,6 +1,7 @@
 #include "sync-server/index/message_index.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "shared/message_id.h"
 #include "sync-server/mail/hashing.h"
@@ -240,7 +241,12 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
         index->KnownLocations(connector.name(), address, folder);
     if (!known.ok()) return known.status();
 
-    // New locations are read and parsed; seen ones are left alone.
+    // New locations are read and parsed; seen ones are left alone. Records
+    // are committed in batches, because one commit per message would spend
+    // most of the time waiting for the disk.
+    constexpr int kBatch = 500;
+    int in_batch = 0;
+    std::unique_ptr<Database::Transaction> batch;
     for (const StoredLocation& location : *listed) {
       std::string key = MessageIndex::LocationKey(location);
       if (known->erase(key) > 0) continue;
@@ -251,10 +257,19 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
         continue;
       }
       ParsedMessage parsed = ParseMessage(*raw);
+      if (!batch) batch = std::make_unique<Database::Transaction>(index->database());
       Result<int64_t> id =
           index->Record(connector.name(), address, location, parsed, Sha256Hex(*raw), now);
       if (!id.ok()) return id.status();
       ++stats->added;
+      if (++in_batch == kBatch) {
+        if (Status s = batch->Commit(); !s.ok()) return s;
+        batch.reset();
+        in_batch = 0;
+      }
+    }
+    if (batch) {
+      if (Status s = batch->Commit(); !s.ok()) return s;
     }
 
     // What is left in `known` was indexed before and is no longer listed.

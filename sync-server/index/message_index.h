@@ -72,6 +72,8 @@ class MessageIndex {
   // The key KnownLocations uses for a location.
   static std::string LocationKey(const StoredLocation& location);
 
+  Database* database() const { return db_; }
+
  private:
   Result<std::vector<IndexedMessage>> Load(Statement& rows);
   Database* db_;

@@ -82,6 +82,14 @@ class MailboxSession {
   // Removes the tag of an earlier Move() once the move is confirmed; a
   // connector that does not tag does nothing.
   virtual Status ClearTag(const StoredLocation& location, const std::string& tag) = 0;
+
+  // With deferred sync on, Move() leaves making itself durable (an fsync of
+  // the directories it changed) to the next SyncMoves(), so a batch of moves
+  // shares one fsync per directory. A caller must call SyncMoves() before it
+  // records the batch as done. Connectors whose moves are durable when
+  // Move() returns (IMAP servers) ignore both calls.
+  virtual void SetDeferredSync(bool /*deferred*/) {}
+  virtual Status SyncMoves() { return Status::Ok(); }
 };
 
 class Connector {

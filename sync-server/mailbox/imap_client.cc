@@ -71,6 +71,7 @@ Status ImapClient::Connect() {
   if (curl_ == nullptr) {
     return Status::Internal("curl_easy_init failed");
   }
+
   char error_buffer[CURL_ERROR_SIZE] = "";
   login_lines_.clear();
   curl_easy_setopt(curl_, CURLOPT_URL, login_.url.c_str());
@@ -86,6 +87,7 @@ Status ImapClient::Connect() {
   // header callback; the tagged NO of a failed login is among them.
   curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, CollectLoginLine);
   curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &login_lines_);
+
   const CURLcode code = curl_easy_perform(curl_);
   curl_easy_setopt(curl_, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl_, CURLOPT_HEADERFUNCTION, nullptr);
@@ -94,6 +96,7 @@ Status ImapClient::Connect() {
     Disconnect();
     return status;
   }
+
   curl_socket_t socket = CURL_SOCKET_BAD;
   if (curl_easy_getinfo(curl_, CURLINFO_ACTIVESOCKET, &socket) != CURLE_OK ||
       socket == CURL_SOCKET_BAD) {
@@ -284,6 +287,7 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
       return connect;
     }
   }
+
   const std::string tag = "R" + std::to_string(next_tag_++);
   spdlog::debug("IMAP {} {}: {} {}", login_.url, login_.username, tag, command.Describe());
   ImapReply reply;
@@ -293,7 +297,7 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
       pending += part.bytes;
       continue;
     }
-    // A synchronizing literal: the server must answer `+` before the bytes.
+    // A synchronizing literal: the server must send `+` before the bytes.
     pending += "{" + std::to_string(part.bytes.size()) + "}\r\n";
     Status sent = Send(pending);
     if (!sent.ok()) {
@@ -308,6 +312,7 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
     }
     pending = part.bytes;
   }
+
   pending += "\r\n";
   Status sent = Send(pending);
   if (!sent.ok()) {

@@ -1,13 +1,15 @@
 // One logged-in IMAP connection, for the IMAP connector.
 //
 // libcurl opens the connection, does TLS for imaps:// and logs in
-// (CURLOPT_CONNECT_ONLY); the commands after login are written and read here
-// with curl_easy_send() and curl_easy_recv(). libcurl's own command path
-// (CURLOPT_CUSTOMREQUEST) is not used because libcurl 7.88 reads a FETCH
-// literal line by line: a message body line that starts with the command's
-// tag (`A005 OK`) ends the command early and shifts every later reply, and
-// lines longer than its buffer are cut without an error. Both were seen
-// against Dovecot 2.3.19. Here literals are counted by bytes instead.
+// (CURLOPT_CONNECT_ONLY). The commands after login are written and read here
+// with curl_easy_send() and curl_easy_recv().
+//
+// libcurl's own command path (CURLOPT_CUSTOMREQUEST) is not used, because
+// libcurl 7.88 reads a FETCH literal line by line. A message body line that
+// starts with the command's tag (`A005 OK`) ends the command early and shifts
+// every later reply. Lines longer than its buffer are cut without an error.
+// Both were seen with libcurl 7.88.1 against Dovecot 2.3.19. Here literals
+// are skipped by their byte count instead.
 //
 // Not thread-safe: one ImapClient belongs to one session.
 #pragma once
@@ -73,11 +75,11 @@ class ImapClient {
   ImapClient(const ImapClient&) = delete;
   ImapClient& operator=(const ImapClient&) = delete;
 
-  // Connects and logs in, unless connected. Errors: kNotFound when the
-  // server rejects the login with AUTHORIZATIONFAILED (RFC 5530), which
-  // Dovecot sends for a master login to a user it does not know;
-  // kUnavailable when the server cannot be reached, times out or rejects
-  // the login in any other way (a wrong master password).
+  // Connects and logs in, unless connected.
+  // kNotFound: the server rejected the login with AUTHORIZATIONFAILED
+  // (RFC 5530), which Dovecot sends for a master login to an unknown user.
+  // kUnavailable: the server cannot be reached, timed out or rejected the
+  // login in any other way, for example for a wrong master password.
   Status Connect();
 
   bool connected() const { return curl_ != nullptr; }

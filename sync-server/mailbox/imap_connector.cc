@@ -43,6 +43,7 @@ Result<std::string> RootUrl(const std::string& url) {
   if (curl_url_set(parsed, CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     return Status::Invalid("url", "'" + url + "' is not a valid URL");
   }
+
   char* scheme = nullptr;
   char* path = nullptr;
   char* user = nullptr;
@@ -59,6 +60,7 @@ Result<std::string> RootUrl(const std::string& url) {
   curl_free(path);
   curl_free(user);
   curl_free(query);
+
   if (scheme_text != "imap" && scheme_text != "imaps") {
     return Status::Invalid("url", "'" + url + "' must start with imap:// or imaps://");
   }
@@ -69,6 +71,7 @@ Result<std::string> RootUrl(const std::string& url) {
     return Status::Invalid("url",
                            "'" + url + "' must not contain a user; set master_user and password");
   }
+
   curl_url_set(parsed, CURLUPART_PATH, "/", 0);
   char* root = nullptr;
   if (curl_url_get(parsed, CURLUPART_URL, &root, 0) != CURLUE_OK) {

@@ -5,12 +5,12 @@
 // use of a folder SELECTs it again and compares its UIDVALIDITY with the
 // location's: on a mismatch the call returns kConflict and acts on nothing.
 //
-// Move() needs UIDPLUS (RFC 4315). It tags the message with the keyword
-// `$Reclaim<tag>` first, where the folder's PERMANENTFLAGS allow new
-// keywords (`\*`), then uses UID MOVE (RFC 6851), or where the server lacks
-// MOVE, UID COPY + UID STORE \Deleted + UID EXPUNGE of that one UID. It
-// never sends a plain EXPUNGE, which would also remove other messages that
-// carry \Deleted.
+// Move() needs UIDPLUS (RFC 4315). First it tags the message with the
+// keyword `$Reclaim<tag>` where the folder's PERMANENTFLAGS allow new
+// keywords (`\*`). Then it sends UID MOVE (RFC 6851). A server without MOVE
+// gets UID COPY, UID STORE +FLAGS (\Deleted) and UID EXPUNGE of that one
+// UID. The connector never sends a plain EXPUNGE, which would also remove
+// other messages that carry \Deleted.
 //
 // IMAP keywords are case-insensitive, so two tags that differ only in case
 // name the same keyword.
@@ -18,7 +18,12 @@
 // Crash safety: with the tag in place, calling Move() again with the same
 // tag after an interruption finishes or confirms the earlier move instead
 // of copying twice, and FindTagged() finds the moved copy. Without
-// keywords the connector cannot recognise its own earlier copy.
+// keywords the connector cannot recognise its own earlier copy. An error
+// that Move() returns after MOVE or COPY was sent may leave the message
+// already in the destination, so the caller checks FindTagged() there.
+// NOTE: without MOVE, a process killed between COPY and UID EXPUNGE leaves
+// two copies (the source one marked \Deleted) until Move() is called again
+// with the same tag. UID MOVE has no such window.
 //
 // Thread safety: an ImapConnector may open sessions from several threads at
 // once; each session owns its own connection and is not thread-safe.
@@ -51,9 +56,11 @@ struct ImapSettings {
 
 class ImapConnector : public Connector {
  public:
-  // Checks the settings. kInvalidArgument naming the field: a URL that is
-  // not imap:// or imaps:// or names a folder, an empty master user or one
-  // containing '*', a timeout below 1 s.
+  // Checks the settings and creates the connector without connecting.
+  // kInvalidArgument naming the field: a URL that is not imap:// or imaps://
+  // or that contains a folder or a user, an empty master user or one with
+  // '*', an empty password, a timeout below 1 s, max_response_bytes below
+  // 64 KiB.
   static Result<std::unique_ptr<ImapConnector>> Create(ImapSettings settings);
 
   const std::string& name() const override { return settings_.name; }
@@ -65,13 +72,13 @@ class ImapConnector : public Connector {
   // session. kInvalidArgument: the address is empty or contains '*', a
   // space or a control character. kNotFound: the address is outside the
   // settings' domains, or the server rejects the login with
-  // AUTHORIZATIONFAILED (Dovecot's answer for an unknown user).
+  // AUTHORIZATIONFAILED (Dovecot's reply for an unknown user).
   // kUnavailable: the server cannot be reached or times out, or rejects the
   // login otherwise (a wrong master password).
   Result<std::unique_ptr<MailboxSession>> Open(const std::string& address) override;
 
  private:
-  explicit ImapConnector(ImapSettings settings, std::string root_url);
+  ImapConnector(ImapSettings settings, std::string root_url);
 
   ImapSettings settings_;
   std::string root_url_;  // scheme://host:port/

@@ -137,8 +137,8 @@ class ResponseCursor {
   size_t pos_ = 0;
 };
 
-Status Malformed(std::string_view what) {
-  return Status::Internal("malformed IMAP response: " + std::string(what));
+Status Malformed(std::string_view problem) {
+  return Status::Internal("malformed IMAP response: " + std::string(problem));
 }
 
 Result<ImapValue> ResponseCursor::Value(int depth) {
@@ -489,11 +489,13 @@ Result<ImapResponse> ParseImapResponse(std::string_view raw) {
   if (response.tag.empty()) {
     return Malformed("empty tag");
   }
+
   if (response.tag == "+") {
     cursor.SkipSpaces();
     response.text.assign(cursor.RestOfLine());
     return response;
   }
+
   cursor.SkipSpaces();
   std::string_view word = cursor.Word();
   if (!word.empty() && IsDigit(word.front())) {
@@ -507,6 +509,7 @@ Result<ImapResponse> ParseImapResponse(std::string_view raw) {
   if (word.empty()) {
     return Malformed("missing response name after '" + response.tag + "'");
   }
+
   response.name = ImapUpperCase(word);
   if (response.IsStatus()) {
     ParseResponseText(cursor, response);
@@ -654,6 +657,7 @@ Result<CopyUid> ParseCopyUid(std::string_view code) {
     }
     code.remove_suffix(1);
   }
+
   std::vector<std::string_view> words;
   size_t start = 0;
   while (start < code.size()) {
@@ -666,12 +670,14 @@ Result<CopyUid> ParseCopyUid(std::string_view code) {
     }
     start = space + 1;
   }
+
   CopyUid result;
   if (words.size() != 4 || ImapUpperCase(words[0]) != "COPYUID" ||
       !ParseUint32(words[1], result.uid_validity) || result.uid_validity == 0) {
     return Status::Internal("'" + original +
                             "' is not a COPYUID code (COPYUID <uidvalidity> <set> <set>)");
   }
+
   Result<std::vector<uint32_t>> sources = ParseUidSet(words[2]);
   Result<std::vector<uint32_t>> destinations = ParseUidSet(words[3]);
   if (!sources.ok()) {
@@ -685,6 +691,7 @@ Result<CopyUid> ParseCopyUid(std::string_view code) {
                             std::to_string(sources->size()) + " source UIDs but " +
                             std::to_string(destinations->size()) + " destination UIDs");
   }
+
   for (size_t i = 0; i < sources->size(); ++i) {
     result.pairs.emplace_back((*sources)[i], (*destinations)[i]);
   }

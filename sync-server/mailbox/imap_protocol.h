@@ -45,10 +45,10 @@ struct ImapResponse {
 };
 
 // Splits the bytes a server sends into complete responses. A response ends
-// at the CRLF that follows its last literal; status responses never contain
+// at the CRLF that follows its last literal. Status responses never contain
 // literals (RFC 3501 resp-text), so a `{5}` at the end of their text is text.
-// Counting literal bytes is what keeps a message body that contains lines
-// such as `R0005 OK` from being read as a response.
+// Because literals are skipped by their byte count, a message body line such
+// as `R0005 OK` is never read as a response.
 class ImapResponseReader {
  public:
   // `max_response_bytes` bounds one response, literals included.

@@ -303,7 +303,7 @@ Status ImapSession::CreateFolder(const std::string& folder) {
   if (reply->ok() || ImapUpperCase(reply->code) == "ALREADYEXISTS") {
     return Status::Ok();
   }
-  // Servers without RFC 5530 codes answer a plain NO for an existing folder.
+  // Servers without RFC 5530 codes reply with a plain NO for an existing folder.
   Result<bool> exists = FolderExists(*name);
   if (!exists.ok()) {
     return exists.status();
@@ -324,8 +324,8 @@ Result<ImapSession::SelectedFolder> ImapSession::Select(const std::string& folde
     return reply.status();
   }
   if (!reply->ok()) {
-    // Dovecot 2.3 answers a missing folder with a plain NO, without
-    // [NONEXISTENT], so LIST decides.
+    // Dovecot 2.3.19 rejects SELECT of a missing folder with a plain NO,
+    // without [NONEXISTENT], so LIST decides.
     Result<bool> exists = FolderExists(*name);
     if (!exists.ok()) {
       return exists.status();
@@ -405,7 +405,7 @@ Result<std::vector<StoredLocation>> ImapSession::FetchLocations(const SelectedFo
   if (!reply.ok()) {
     return reply.status();
   }
-  const Result<std::vector<uint32_t>> wanted = ParseUidSet(uid_set, UINT32_MAX);
+  const Result<std::vector<uint32_t>> requested = ParseUidSet(uid_set, UINT32_MAX);
   std::map<uint32_t, StoredLocation> by_uid;
   for (const ImapResponse& response : reply->untagged) {
     if (response.name != "FETCH") {
@@ -419,7 +419,7 @@ Result<std::vector<StoredLocation>> ImapSession::FetchLocations(const SelectedFo
     }
     // Unsolicited FETCH responses about other messages can arrive too. A set
     // with `*` does not parse and is not filtered.
-    if (wanted.ok() && !std::binary_search(wanted->begin(), wanted->end(), uid)) {
+    if (requested.ok() && !std::binary_search(requested->begin(), requested->end(), uid)) {
       continue;
     }
     StoredLocation location;

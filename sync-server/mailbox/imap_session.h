@@ -4,13 +4,14 @@
 //
 // Folder names: callers use '/' between levels and UTF-8. The session
 // translates them to the server's hierarchy delimiter and to modified UTF-7,
-// and rejects a level that contains the server's delimiter.
+// and rejects a level that contains the server's delimiter. ListFolders()
+// skips server folders whose level names contain '/'.
 //
 // Reconnection: when the connection drops during an operation that has not
 // yet sent MOVE, COPY, \Deleted or EXPUNGE, the session logs in again and
-// runs the operation once more. Dovecot closes the connection with BYE when
-// the selected folder's UIDVALIDITY changes, so this is also how a stale
-// location turns into kConflict instead of kUnavailable.
+// runs the operation once more. Dovecot 2.3.19 sends BYE and closes the
+// connection when it notices that the selected folder's UIDVALIDITY changed,
+// so the second run also turns that case into kConflict.
 #pragma once
 
 #include <cstdint>

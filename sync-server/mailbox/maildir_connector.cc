@@ -528,6 +528,8 @@ class MaildirSession : public MailboxSession {
   Result<std::vector<StoredLocation>> FindByMessageId(const std::string& folder,
                                                       const std::string& message_id) override;
   Status ClearTag(const StoredLocation& location, const std::string& tag) override;
+  void SetDeferredSync(bool deferred) override { deferred_sync_ = deferred; }
+  Status SyncMoves() override;
 
  private:
   std::string PathOf(const std::string& relative) const {
@@ -542,10 +544,12 @@ class MaildirSession : public MailboxSession {
   Result<StoredLocation> RenameToPlan(const LocationPath& from, const std::string& folder,
                                       const std::string& folder_directory,
                                       const std::string& tag) const;
-  Status SyncDirectories(const LocationPath& from, const std::string& to_file) const;
+  Status SyncDirectories(const LocationPath& from, const std::string& to_file);
   Result<bool> HasMessageId(const std::string& file, const std::string& key) const;
 
   std::string address_;
+  bool deferred_sync_ = false;
+  std::vector<std::string> pending_sync_;  // directories to fsync in SyncMoves()
   std::string root_;  // the mailbox directory, `<root>/<domain>/<local>`
 };
 
@@ -727,12 +731,17 @@ Status MaildirSession::EnsureFolder(const std::string& folder_directory) const {
 // one. A power cut in between then leaves the file under both names rather
 // than neither. Those are two links to one file, which a retried Move()
 // with the same tag resolves.
-Status MaildirSession::SyncDirectories(const LocationPath& from, const std::string& to_file) const {
+Status MaildirSession::SyncDirectories(const LocationPath& from, const std::string& to_file) {
   const std::string to_directory = PathOf(SplitLocationFile(to_file)->Directory());
   const std::string from_directory = PathOf(from.Directory());
   std::vector<std::string> directories = {to_directory};
   if (from_directory != to_directory)
     directories.push_back(from_directory);
+  if (deferred_sync_) {
+    // Destination directories first, as below, when SyncMoves() runs.
+    for (const std::string& directory : directories) pending_sync_.push_back(directory);
+    return Status::Ok();
+  }
   for (const std::string& directory : directories) {
     if (const int error = FsyncDirectory(directory); error != 0) {
       return Status::Internal("moved the message to " + to_file + " but failed to fsync " +
@@ -741,6 +750,22 @@ Status MaildirSession::SyncDirectories(const LocationPath& from, const std::stri
                               "then confirm the location with FindTagged()");
     }
   }
+  return Status::Ok();
+}
+
+Status MaildirSession::SyncMoves() {
+  // Each directory once, in the order the moves needed them.
+  std::set<std::string> done;
+  for (const std::string& directory : pending_sync_) {
+    if (done.count(directory) != 0) continue;
+    if (const int error = FsyncDirectory(directory); error != 0) {
+      pending_sync_.clear();
+      return Status::Internal("failed to fsync " + directory + " after moving messages: " +
+                              ErrnoText(error) + "; check the file system");
+    }
+    done.insert(directory);
+  }
+  pending_sync_.clear();
   return Status::Ok();
 }
 

@@ -11,7 +11,6 @@ namespace reclaim {
 namespace {
 
 constexpr size_t kMaxReasonLength = 1000;
-constexpr size_t kMaxOpenSessions = 16;
 
 bool LooksLikeAddress(const std::string& text) {
   size_t at = text.find('@');
@@ -230,37 +229,37 @@ MailboxSession* Remediator::SessionFor(const std::string& connection, const std:
     *error = session.status();
     return nullptr;
   }
-  if (sessions_.size() >= kMaxOpenSessions) sessions_.clear();
   MailboxSession* raw = session->get();
+  raw->SetDeferredSync(true);
   sessions_[key] = std::move(*session);
   return raw;
 }
 
-Status Remediator::MoveRow(const StoredRow& row, JournalAction action,
-                           const std::string& to_folder) {
-  const UnixSeconds now = Now();
+// Opens the copy's mailbox and checks the copy is still where the index saw
+// it and is the same message. A stale IMAP location is re-located by
+// Message-ID and digest. Sets `step->outcome` when the copy cannot be moved.
+void Remediator::Confirm(Step* step, JournalAction action) {
+  const StoredRow& row = *step->row;
   Status open_error;
-  MailboxSession* session = SessionFor(row.connection, row.view.mailbox, &open_error);
-  if (!session) {
+  step->session = SessionFor(row.connection, row.view.mailbox, &open_error);
+  if (!step->session) {
     FailureReason reason = open_error.code() == StatusCode::kNotFound
                                ? FailureReason::kNoConnectionForUser
                                : FailureReason::kOther;
-    return incidents_->SetRowOutcome(row.row_id, Failed(reason, open_error.message()), now);
+    step->outcome = Failed(reason, open_error.message());
+    return;
   }
-
-  // Confirm the copy is still where the index saw it, and is the same
-  // message; a stale IMAP location is re-located by Message-ID and digest.
-  StoredLocation location = row.location;
-  Result<std::string> raw = session->Fetch(location);
+  step->location = row.location;
+  Result<std::string> raw = step->session->Fetch(step->location);
   if (!raw.ok() && raw.status().code() == StatusCode::kConflict && !row.message_key.empty()) {
     Result<std::vector<StoredLocation>> candidates =
-        session->FindByMessageId(location.folder, row.message_key);
+        step->session->FindByMessageId(step->location.folder, row.message_key);
     raw = Status::NotFound("location", "message not found after UIDVALIDITY change");
     if (candidates.ok()) {
       for (const StoredLocation& candidate : *candidates) {
-        Result<std::string> bytes = session->Fetch(candidate);
+        Result<std::string> bytes = step->session->Fetch(candidate);
         if (bytes.ok() && Sha256Hex(*bytes) == row.raw_sha256) {
-          location = candidate;
+          step->location = candidate;
           raw = std::move(bytes);
           break;
         }
@@ -268,38 +267,112 @@ Status Remediator::MoveRow(const StoredRow& row, JournalAction action,
     }
   }
   if (!raw.ok()) {
-    if (raw.status().code() == StatusCode::kNotFound) {
-      return incidents_->SetRowOutcome(row.row_id, Failed(NotDoneReason(action)), now);
-    }
-    return incidents_->SetRowOutcome(row.row_id,
-                                     Failed(FailureReason::kOther, raw.status().message()), now);
+    step->outcome = raw.status().code() == StatusCode::kNotFound
+                        ? Failed(NotDoneReason(action))
+                        : Failed(FailureReason::kOther, raw.status().message());
+    return;
   }
   if (!row.raw_sha256.empty() && Sha256Hex(*raw) != row.raw_sha256) {
-    return incidents_->SetRowOutcome(row.row_id, Failed(NotDoneReason(action)), now);
+    step->outcome = Failed(NotDoneReason(action));
+  }
+}
+
+// Moves a batch of copies in five steps: confirm each copy, journal the
+// intents in one transaction, move, make the moves durable, and settle the
+// outcomes in one transaction. A crash between any two steps leaves
+// intents that Recover() settles by looking in the mailboxes.
+Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
+  for (Step& step : *steps) Confirm(&step, action);
+
+  {
+    Database::Transaction transaction(db_);
+    if (!transaction.status().ok()) return transaction.status();
+    for (Step& step : *steps) {
+      if (step.outcome) continue;
+      step.tag = RandomId().substr(0, 16);
+      Result<int64_t> journal = incidents_->BeginMove(step.row->row_id, action, step.location,
+                                                      step.to_folder, step.tag, Now());
+      if (!journal.ok()) return journal.status();
+      step.journal = *journal;
+    }
+    if (Status s = transaction.Commit(); !s.ok()) return s;
   }
 
-  // Journal, move, settle. A crash between the steps is settled by Recover().
-  std::string tag = RandomId().substr(0, 16);
-  Result<int64_t> journal = incidents_->BeginMove(row.row_id, action, location, to_folder, tag, now);
-  if (!journal.ok()) return journal.status();
-  Result<StoredLocation> moved = session->Move(location, to_folder, tag);
-  if (!moved.ok()) {
-    RowOutcome outcome = moved.status().code() == StatusCode::kNotFound
-                             ? Failed(NotDoneReason(action))
-                             : Failed(action == JournalAction::kRemove ? FailureReason::kOther
-                                                                       : FailureReason::kNotRestored,
-                                      moved.status().message());
-    return incidents_->FinishMove(*journal, outcome, Now());
+  std::vector<MailboxSession*> touched;
+  for (Step& step : *steps) {
+    if (step.outcome) continue;
+    Result<StoredLocation> moved = step.session->Move(step.location, step.to_folder, step.tag);
+    if (std::find(touched.begin(), touched.end(), step.session) == touched.end()) {
+      touched.push_back(step.session);
+    }
+    if (!moved.ok()) {
+      FailureReason other = action == JournalAction::kRemove ? FailureReason::kOther
+                                                             : FailureReason::kNotRestored;
+      step.outcome = moved.status().code() == StatusCode::kNotFound
+                         ? Failed(NotDoneReason(action))
+                         : Failed(other, moved.status().message());
+      continue;
+    }
+    RowOutcome outcome;
+    outcome.status = action == JournalAction::kRemove ? MessageStatus::kRemoved
+                                                      : MessageStatus::kRestored;
+    outcome.location = *moved;
+    outcome.moved_to = step.to_folder;
+    step.outcome = outcome;
   }
-  RowOutcome outcome;
-  outcome.status = action == JournalAction::kRemove ? MessageStatus::kRemoved
-                                                    : MessageStatus::kRestored;
-  outcome.location = *moved;
-  outcome.moved_to = to_folder;
-  if (Status s = incidents_->FinishMove(*journal, outcome, Now()); !s.ok()) return s;
-  // The tag only matters until the move is settled.
-  (void)session->ClearTag(*moved, tag);
+  // Until this returns, the intents stay open and Recover() decides.
+  for (MailboxSession* session : touched) {
+    if (Status s = session->SyncMoves(); !s.ok()) return s;
+  }
+
+  Database::Transaction transaction(db_);
+  if (!transaction.status().ok()) return transaction.status();
+  for (Step& step : *steps) {
+    Status s = step.journal != 0 ? incidents_->FinishMove(step.journal, *step.outcome, Now())
+                                 : incidents_->SetRowOutcome(step.row->row_id, *step.outcome, Now());
+    if (!s.ok()) return s;
+  }
+  if (Status s = transaction.Commit(); !s.ok()) return s;
+
+  // The tags only matter until the moves are settled.
+  for (Step& step : *steps) {
+    if (step.journal != 0 && step.outcome->location) {
+      (void)step.session->ClearTag(*step.outcome->location, step.tag);
+    }
+  }
   return Status::Ok();
+}
+
+Status Remediator::RunMoves(const std::vector<const StoredRow*>& rows, JournalAction action,
+                            JobControl* control) {
+  // A batch is at most 256 copies in at most 32 mailboxes, which bounds the
+  // IMAP connections held open at once.
+  constexpr size_t kBatch = 256;
+  constexpr size_t kBatchMailboxes = 32;
+  control->total = static_cast<int>(rows.size());
+  Status result;
+  size_t next = 0;
+  while (next < rows.size() && result.ok()) {
+    if (control->cancel) break;
+    std::vector<Step> steps;
+    std::set<std::string> mailboxes;
+    for (size_t i = next; i < rows.size() && steps.size() < kBatch; ++i) {
+      std::string mailbox = rows[i]->connection + "\n" + rows[i]->view.mailbox;
+      if (mailboxes.count(mailbox) == 0 && mailboxes.size() == kBatchMailboxes) break;
+      mailboxes.insert(mailbox);
+      Step step;
+      step.row = rows[i];
+      // A restore row's view.folder is where the copy was before removal.
+      step.to_folder = action == JournalAction::kRemove ? options_.hold_folder
+                                                        : rows[i]->view.folder;
+      steps.push_back(std::move(step));
+    }
+    next += steps.size();
+    result = MoveBatch(&steps, action);
+    if (result.ok()) control->done += static_cast<int>(steps.size());
+    sessions_.clear();
+  }
+  return result;
 }
 
 Status Remediator::Remove(const std::string& incident_id, const std::vector<int64_t>& chosen,
@@ -315,14 +388,7 @@ Status Remediator::Remove(const std::string& incident_id, const std::vector<int6
                   std::find(chosen.begin(), chosen.end(), row.row_id) != chosen.end();
     if (wanted && row.view.status == MessageStatus::kIdentified) todo.push_back(&row);
   }
-  control->total = static_cast<int>(todo.size());
-  for (const StoredRow* row : todo) {
-    if (control->cancel) break;
-    if (Status s = MoveRow(*row, JournalAction::kRemove, options_.hold_folder); !s.ok()) return s;
-    ++control->done;
-  }
-  sessions_.clear();
-  return Status::Ok();
+  return RunMoves(todo, JournalAction::kRemove, control);
 }
 
 Result<Incident> Remediator::PrepareRestore(const std::string& original_id,
@@ -380,15 +446,7 @@ Status Remediator::Restore(const std::string& restore_id, JobControl* control) {
   for (const StoredRow& row : *rows) {
     if (row.view.status == MessageStatus::kIdentified) todo.push_back(&row);
   }
-  control->total = static_cast<int>(todo.size());
-  for (const StoredRow* row : todo) {
-    if (control->cancel) break;
-    // view.folder is where the copy was found before removal.
-    if (Status s = MoveRow(*row, JournalAction::kRestore, row->view.folder); !s.ok()) return s;
-    ++control->done;
-  }
-  sessions_.clear();
-  return Status::Ok();
+  return RunMoves(todo, JournalAction::kRestore, control);
 }
 
 Status Remediator::RecoverEntry(const JournalEntry& entry) {

@@ -96,7 +96,20 @@ class Remediator {
                       const std::string& detail = {});
   MailboxSession* SessionFor(const std::string& connection, const std::string& mailbox,
                              Status* error);
-  Status MoveRow(const StoredRow& row, JournalAction action, const std::string& to_folder);
+  // One copy's way through a batch of moves.
+  struct Step {
+    const StoredRow* row = nullptr;
+    std::string to_folder;
+    MailboxSession* session = nullptr;
+    StoredLocation location;
+    std::string tag;
+    int64_t journal = 0;
+    std::optional<RowOutcome> outcome;
+  };
+  void Confirm(Step* step, JournalAction action);
+  Status MoveBatch(std::vector<Step>* steps, JournalAction action);
+  Status RunMoves(const std::vector<const StoredRow*>& rows, JournalAction action,
+                  JobControl* control);
   Status RecoverEntry(const JournalEntry& entry);
   UnixSeconds Now() const { return options_.clock(); }
 

@@ -147,18 +147,26 @@ Status Database::Exec(std::string_view sql) {
 int64_t Database::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 int Database::Changes() const { return sqlite3_changes(db_); }
 
+bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 Database::Transaction::Transaction(Database* db) : db_(db) {
-  status_ = db_->Exec("BEGIN IMMEDIATE");
+  nested_ = db_->InTransaction();
+  status_ = db_->Exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
   open_ = status_.ok();
 }
 
 Database::Transaction::~Transaction() {
-  if (open_) db_->Exec("ROLLBACK");
+  if (!open_) return;
+  if (nested_) {
+    db_->Exec("ROLLBACK TO nested; RELEASE nested");
+  } else {
+    db_->Exec("ROLLBACK");
+  }
 }
 
 Status Database::Transaction::Commit() {
   if (!open_) return status_.ok() ? Status::Internal("transaction already finished") : status_;
-  status_ = db_->Exec("COMMIT");
+  status_ = db_->Exec(nested_ ? "RELEASE nested" : "COMMIT");
   if (status_.ok()) open_ = false;
   return status_;
 }

@@ -70,6 +70,8 @@ class Database {
   const std::string& path() const { return path_; }
 
   // BEGIN IMMEDIATE on construction; rolls back unless Commit() succeeded.
+  // Inside another transaction it becomes a savepoint, so a unit of work
+  // that is atomic on its own can also be batched into a larger one.
   class Transaction {
    public:
     explicit Transaction(Database* db);
@@ -80,8 +82,11 @@ class Database {
    private:
     Database* db_;
     bool open_ = false;
+    bool nested_ = false;
     Status status_;
   };
+
+  bool InTransaction() const;
 
  private:
   Database(sqlite3* db, std::string path);

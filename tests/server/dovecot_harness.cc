@@ -65,6 +65,7 @@ Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv) {
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) {
     return Status::Internal(std::string("pipe failed: ") + std::strerror(errno));
   }
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -86,6 +87,7 @@ Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv) {
     close(err_pipe[0]);
     return Status::Internal("cannot start " + argv[0] + ": " + std::strerror(spawned));
   }
+
   pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
   std::string* sinks[2] = {&output.out, &output.err};
   const auto deadline = Clock::now() + kCommandTimeout;
@@ -109,6 +111,7 @@ Result<ProcessOutput> RunProcess(const std::vector<std::string>& argv) {
       }
     }
   }
+
   if (open_streams > 0) {
     kill(pid, SIGKILL);
   }
@@ -344,6 +347,7 @@ Status DovecotHarness::Launch() {
   if (!written.ok()) {
     return written;
   }
+
   const std::string dovecot = FindProgram("dovecot");
   const std::string output = root_ + "/dovecot.out";
   std::error_code ignored;
@@ -354,6 +358,7 @@ Status DovecotHarness::Launch() {
     args.push_back(arg.data());
   }
   args.push_back(nullptr);
+
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -485,7 +490,7 @@ Result<uint32_t> DovecotHarness::Append(const std::string& user, const std::stri
     return Status::Internal("IMAP APPEND to " + folder_url + " as " + login +
                             " failed: " + curl_easy_strerror(code) + "\n" + lines);
   }
-  // `[APPENDUID <uidvalidity> <uid>]`
+  // The tagged OK contains `[APPENDUID <uidvalidity> <uid>]`.
   std::istringstream fields(lines.substr(found + 11));
   uint32_t uid_validity = 0;
   uint32_t uid = 0;

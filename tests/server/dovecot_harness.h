@@ -8,8 +8,8 @@
 // `reclaim-mail`, which Start() creates with useradd when it is missing,
 // because Dovecot refuses to run mail processes as root.
 //
-// Needs root and the dovecot-imapd package; UnavailableReason() says which
-// is missing. Not thread-safe; each test starts its own instance.
+// Needs root and the dovecot-imapd package. UnavailableReason() returns
+// which is missing. Not thread-safe: each test starts its own instance.
 #pragma once
 
 #include <sys/types.h>
@@ -29,9 +29,10 @@ class DovecotHarness {
   // root), or an empty string when it can.
   static std::string UnavailableReason();
 
-  // Starts Dovecot. kUnavailable with Dovecot's log tail when it exits or
-  // does not accept connections within 15 s; kInternal when the mail user or
-  // the folder cannot be created.
+  // Starts Dovecot.
+  // kUnavailable: Dovecot exited or did not accept connections within 15 s
+  // (the message contains its log tail).
+  // kInternal: the mail user or the folder could not be created.
   static Result<std::unique_ptr<DovecotHarness>> Start();
 
   // Stops Dovecot (SIGTERM, then SIGKILL to its process group after 10 s)

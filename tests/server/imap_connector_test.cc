@@ -228,8 +228,8 @@ TEST_CASE("IMAP quoted strings escape and reject") {
 }
 
 TEST_CASE("IMAP response reader counts literal bytes") {
-  // The literal holds lines that look like a tagged reply and an untagged
-  // EXPUNGE; only the byte count may decide where it ends.
+  // The literal contains lines that look like a tagged reply and an untagged
+  // EXPUNGE, so only its byte count can decide where it ends.
   const std::string body = "line\r\nR2 OK fake\r\n* 3 EXPUNGE\r\n";
   const std::string fetch =
       "* 1 FETCH (UID 9 BODY[] {" + std::to_string(body.size()) + "}\r\n" + body + ")\r\n";
@@ -347,6 +347,7 @@ TEST_CASE("IMAP connector settings validation") {
     ImapSettings settings;
     std::string field;  // empty: valid
   };
+
   std::vector<Case> cases;
   cases.push_back({"valid", valid, ""});
   ImapSettings s = valid;
@@ -370,6 +371,7 @@ TEST_CASE("IMAP connector settings validation") {
   s = valid;
   s.timeout_seconds = 0;
   cases.push_back({"zero timeout", s, "timeout_seconds"});
+
   for (const Case& c : cases) {
     INFO("case: " << c.label);
     Result<std::unique_ptr<ImapConnector>> created = ImapConnector::Create(c.settings);
@@ -467,41 +469,41 @@ void CheckMoveRoundTrip(bool use_move_command) {
   const StoredLocation original = (*inbox)[0];
   REQUIRE(original.uid == uid);
 
-  Result<StoredLocation> held = session->Move(original, kHold, "hold1");
-  INFO(held.status().message());
-  REQUIRE(held.ok());
-  CHECK(held->folder == kHold);
-  CHECK(held->uid_validity == DoveadmUidValidity(*dovecot, kHold));
+  Result<StoredLocation> in_hold = session->Move(original, kHold, "hold1");
+  INFO(in_hold.status().message());
+  REQUIRE(in_hold.ok());
+  CHECK(in_hold->folder == kHold);
+  CHECK(in_hold->uid_validity == DoveadmUidValidity(*dovecot, kHold));
   for (const char* flag : {"\\Seen", "\\Flagged", "$Label1", "$Reclaimhold1"}) {
-    INFO("flag " << flag << " in '" << held->flags << "'");
-    CHECK(HasFlag(held->flags, flag));
+    INFO("flag " << flag << " in '" << in_hold->flags << "'");
+    CHECK(HasFlag(in_hold->flags, flag));
   }
-  CHECK_FALSE(HasFlag(held->flags, "\\Deleted"));
+  CHECK_FALSE(HasFlag(in_hold->flags, "\\Deleted"));
 
   Result<std::vector<StoredLocation>> left = session->ListMessages("INBOX");
   REQUIRE(left.ok());
   CHECK(Uids(*left) == std::vector<uint32_t>{deleted_uid});
   CHECK(session->Fetch(original).status().code() == StatusCode::kNotFound);
-  Result<std::string> fetched = session->Fetch(*held);
+  Result<std::string> fetched = session->Fetch(*in_hold);
   REQUIRE(fetched.ok());
   CHECK(*fetched == message);
 
   Result<std::vector<StoredLocation>> tagged = session->FindTagged(kHold, "hold1");
   REQUIRE(tagged.ok());
-  CHECK(Uids(*tagged) == std::vector<uint32_t>{held->uid});
+  CHECK(Uids(*tagged) == std::vector<uint32_t>{in_hold->uid});
 
   // A second Move() with the same tag confirms the first instead of failing.
   Result<StoredLocation> repeated = session->Move(original, kHold, "hold1");
   INFO(repeated.status().message());
   REQUIRE(repeated.ok());
-  CHECK(repeated->uid == held->uid);
+  CHECK(repeated->uid == in_hold->uid);
 
-  REQUIRE(session->ClearTag(*held, "hold1").ok());
+  REQUIRE(session->ClearTag(*in_hold, "hold1").ok());
   tagged = session->FindTagged(kHold, "hold1");
   REQUIRE(tagged.ok());
   CHECK(tagged->empty());
 
-  Result<StoredLocation> back = session->Move(*held, "INBOX", "back1");
+  Result<StoredLocation> back = session->Move(*in_hold, "INBOX", "back1");
   INFO(back.status().message());
   REQUIRE(back.ok());
   CHECK(back->folder == "INBOX");
@@ -576,6 +578,7 @@ TEST_CASE("IMAP connector logs in again after a kick") {
   Result<std::vector<StoredLocation>> before = session->ListMessages("INBOX");
   REQUIRE(before.ok());
   REQUIRE(before->size() == 1);
+
   struct Step {
     std::string label;
     std::function<Status()> run;
@@ -585,6 +588,7 @@ TEST_CASE("IMAP connector logs in again after a kick") {
       {"Fetch", [&] { return session->Fetch((*before)[0]).status(); }},
       {"Move", [&] { return session->Move((*before)[0], kHold, "kick1").status(); }},
   };
+
   for (const Step& step : steps) {
     INFO("step: " << step.label);
     Result<std::string> kicked = dovecot->Doveadm({"kick", kUser});
@@ -594,6 +598,7 @@ TEST_CASE("IMAP connector logs in again after a kick") {
     INFO(status.message());
     CHECK(status.ok());
   }
+
   Result<std::vector<StoredLocation>> hold = session->FindTagged(kHold, "kick1");
   REQUIRE(hold.ok());
   CHECK(hold->size() == 1);
