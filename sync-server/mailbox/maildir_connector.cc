@@ -515,8 +515,9 @@ std::vector<std::string> MessageIdValues(std::string_view header) {
 
 class MaildirSession : public MailboxSession {
  public:
-  MaildirSession(std::string address, std::string root)
-      : address_(std::move(address)), root_(std::move(root)) {}
+  using PendingSyncs = MaildirConnector::PendingSyncs;
+  MaildirSession(std::string address, std::string root, std::shared_ptr<PendingSyncs> pending)
+      : address_(std::move(address)), root_(std::move(root)), pending_(std::move(pending)) {}
 
   Result<std::vector<std::string>> ListFolders() override;
   Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) override;
@@ -540,7 +541,7 @@ class MaildirSession : public MailboxSession {
                                                    const std::string& folder_directory) const;
   Result<std::vector<std::string>> ListFolderFilesOrNone(const std::string& folder) const;
   Result<LocationPath> FindCurrentFile(const LocationPath& location) const;
-  Status EnsureFolder(const std::string& folder_directory) const;
+  Status EnsureFolder(const std::string& folder_directory);
   Result<StoredLocation> RenameToPlan(const LocationPath& from, const std::string& folder,
                                       const std::string& folder_directory,
                                       const std::string& tag) const;
@@ -549,8 +550,8 @@ class MaildirSession : public MailboxSession {
 
   std::string address_;
   bool deferred_sync_ = false;
-  std::vector<std::string> pending_sync_;  // directories to fsync in SyncMoves()
   std::string root_;  // the mailbox directory, `<root>/<domain>/<local>`
+  std::shared_ptr<PendingSyncs> pending_;  // directories to fsync in SyncMoves()
 };
 
 Status MaildirSession::FileError(const std::string& action, const std::string& path,
@@ -696,7 +697,7 @@ Result<std::string> MaildirSession::Fetch(const StoredLocation& location) {
 // even when nothing was created, because a process killed after an earlier
 // mkdir(2) may have left the new entry unsynced. A file renamed into an
 // unsynced directory would be lost with it in a power cut.
-Status MaildirSession::EnsureFolder(const std::string& folder_directory) const {
+Status MaildirSession::EnsureFolder(const std::string& folder_directory) {
   struct stat model {};
   if (const int error = StatPath(root_, &model); error != 0)
     return FileError("read", root_, error);
@@ -717,6 +718,12 @@ Status MaildirSession::EnsureFolder(const std::string& folder_directory) const {
     const std::string marker = folder_path + "/maildirfolder";
     if (const int error = MakeEmptyFileLike(marker, model); error != 0)
       return FileError("create", marker, error);
+  }
+  if (deferred_sync_) {
+    std::lock_guard<std::mutex> lock(pending_->mutex);
+    pending_->directories.push_back(folder_path);
+    if (!folder_directory.empty()) pending_->directories.push_back(root_);
+    return Status::Ok();
   }
   if (const int error = FsyncDirectory(folder_path); error != 0)
     return FileError("fsync", folder_path, error);
@@ -739,7 +746,8 @@ Status MaildirSession::SyncDirectories(const LocationPath& from, const std::stri
     directories.push_back(from_directory);
   if (deferred_sync_) {
     // Destination directories first, as below, when SyncMoves() runs.
-    for (const std::string& directory : directories) pending_sync_.push_back(directory);
+    std::lock_guard<std::mutex> lock(pending_->mutex);
+    for (const std::string& directory : directories) pending_->directories.push_back(directory);
     return Status::Ok();
   }
   for (const std::string& directory : directories) {
@@ -753,19 +761,40 @@ Status MaildirSession::SyncDirectories(const LocationPath& from, const std::stri
   return Status::Ok();
 }
 
+// Above this many directories, SyncMoves() syncs the whole file system.
+constexpr size_t kMaxDirectorySyncs = 4;
+
 Status MaildirSession::SyncMoves() {
+  std::vector<std::string> pending;
+  {
+    std::lock_guard<std::mutex> lock(pending_->mutex);
+    pending.swap(pending_->directories);
+  }
+  std::vector<std::string> unique;
+  std::set<std::string> seen;
+  for (const std::string& directory : pending) {
+    if (seen.insert(directory).second) unique.push_back(directory);
+  }
+  if (unique.size() > kMaxDirectorySyncs) {
+    // One syncfs(2) costs about as much as a few directory fsyncs, and a
+    // batch over many mailboxes touches many directories.
+    int fd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int error = fd < 0 ? errno : (syncfs(fd) == 0 ? 0 : errno);
+    if (fd >= 0) close(fd);
+    if (error != 0) {
+      return Status::Internal("failed to sync the file system of " + root_ +
+                              " after moving messages: " + ErrnoText(error) +
+                              "; check the file system");
+    }
+    return Status::Ok();
+  }
   // Each directory once, in the order the moves needed them.
-  std::set<std::string> done;
-  for (const std::string& directory : pending_sync_) {
-    if (done.count(directory) != 0) continue;
+  for (const std::string& directory : unique) {
     if (const int error = FsyncDirectory(directory); error != 0) {
-      pending_sync_.clear();
       return Status::Internal("failed to fsync " + directory + " after moving messages: " +
                               ErrnoText(error) + "; check the file system");
     }
-    done.insert(directory);
   }
-  pending_sync_.clear();
   return Status::Ok();
 }
 
@@ -1050,7 +1079,8 @@ Result<std::unique_ptr<MailboxSession>> MaildirConnector::Open(const std::string
                                            " is not a Maildir with cur/ and new/; create it or "
                                            "check the connection's root");
   }
-  return std::unique_ptr<MailboxSession>(std::make_unique<MaildirSession>(lowered, mailbox));
+  return std::unique_ptr<MailboxSession>(
+      std::make_unique<MaildirSession>(lowered, mailbox, pending_));
 }
 
 }  // namespace reclaim

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,8 +131,18 @@ class MaildirConnector : public Connector {
   // user has no Maildir. kUnavailable when the root cannot be reached.
   Result<std::unique_ptr<MailboxSession>> Open(const std::string& address) override;
 
+ public:
+  // Directories whose fsync the sessions deferred. Shared by all sessions of
+  // the connector, because they live on one file system and one syncfs(2)
+  // makes all of them durable.
+  struct PendingSyncs {
+    std::mutex mutex;
+    std::vector<std::string> directories;
+  };
+
  private:
   MaildirSettings settings_;
+  std::shared_ptr<PendingSyncs> pending_ = std::make_shared<PendingSyncs>();
 };
 
 }  // namespace reclaim

@@ -20,17 +20,22 @@ Status SqlError(sqlite3* db, std::string_view step, std::string_view sql) {
 
 }  // namespace
 
-Statement::Statement(sqlite3* db, sqlite3_stmt* stmt, std::string sql)
-    : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
+Statement::Statement(Database* owner, sqlite3* db, sqlite3_stmt* stmt, std::string sql)
+    : owner_(owner), db_(db), stmt_(stmt), sql_(std::move(sql)) {}
 
 Statement::Statement(Statement&& other) noexcept
-    : db_(other.db_), stmt_(other.stmt_), sql_(std::move(other.sql_)), status_(other.status_) {
+    : owner_(other.owner_),
+      db_(other.db_),
+      stmt_(other.stmt_),
+      sql_(std::move(other.sql_)),
+      status_(other.status_) {
   other.stmt_ = nullptr;
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_) sqlite3_finalize(stmt_);
+    if (stmt_) owner_->Recycle(std::move(sql_), stmt_);
+    owner_ = other.owner_;
     db_ = other.db_;
     stmt_ = other.stmt_;
     sql_ = std::move(other.sql_);
@@ -41,7 +46,18 @@ Statement& Statement::operator=(Statement&& other) noexcept {
 }
 
 Statement::~Statement() {
-  if (stmt_) sqlite3_finalize(stmt_);
+  if (stmt_) owner_->Recycle(std::move(sql_), stmt_);
+}
+
+void Database::Recycle(std::string sql, sqlite3_stmt* stmt) {
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  std::vector<sqlite3_stmt*>& free_list = cache_[std::move(sql)];
+  if (free_list.size() < 4) {
+    free_list.push_back(stmt);
+  } else {
+    sqlite3_finalize(stmt);
+  }
 }
 
 Statement& Statement::Bind(int index, int64_t value) {
@@ -99,7 +115,12 @@ bool Statement::IsNull(int column) const {
 
 Database::Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+  for (auto& [sql, statements] : cache_) {
+    for (sqlite3_stmt* stmt : statements) sqlite3_finalize(stmt);
+  }
+  sqlite3_close_v2(db_);
+}
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
   sqlite3* raw = nullptr;
@@ -127,10 +148,16 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
 }
 
 Result<Statement> Database::Prepare(std::string_view sql) {
+  auto cached = cache_.find(std::string(sql));
+  if (cached != cache_.end() && !cached->second.empty()) {
+    sqlite3_stmt* stmt = cached->second.back();
+    cached->second.pop_back();
+    return Statement(this, db_, stmt, std::string(sql));
+  }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return SqlError(db_, "prepare", sql);
-  return Statement(db_, stmt, std::string(sql));
+  return Statement(this, db_, stmt, std::string(sql));
 }
 
 Status Database::Exec(std::string_view sql) {

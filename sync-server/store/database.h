@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "shared/status.h"
 
@@ -19,6 +21,8 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace reclaim {
+
+class Database;
 
 class Statement {
  public:
@@ -48,7 +52,8 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3* db, sqlite3_stmt* stmt, std::string sql);
+  Statement(Database* owner, sqlite3* db, sqlite3_stmt* stmt, std::string sql);
+  Database* owner_ = nullptr;  // takes the statement back for reuse
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
   std::string sql_;
@@ -62,6 +67,9 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& path);
   ~Database();
 
+  // Prepared statements are cached by their SQL text: a Statement that goes
+  // out of scope is reset and kept for the next Prepare() of the same text,
+  // because parsing SQL costs more than running most of these statements.
   Result<Statement> Prepare(std::string_view sql);
   // Runs one or more statements without results.
   Status Exec(std::string_view sql);
@@ -89,9 +97,13 @@ class Database {
   bool InTransaction() const;
 
  private:
+  friend class Statement;
   Database(sqlite3* db, std::string path);
+  void Recycle(std::string sql, sqlite3_stmt* stmt);
+
   sqlite3* db_;
   std::string path_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> cache_;
 };
 
 }  // namespace reclaim
