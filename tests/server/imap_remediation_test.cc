@@ -1,0 +1,232 @@
+// The remove/restore engine against a real Dovecot on 127.0.0.1, reached
+// through the IMAP connector with a master user. Mailbox contents are
+// checked with doveadm, independently of the connector under test.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <sstream>
+
+#include "sync-server/index/message_index.h"
+#include "sync-server/mail/mime_parser.h"
+#include "sync-server/mailbox/imap_connector.h"
+#include "sync-server/remediation/remediator.h"
+#include "tests/server/dovecot_harness.h"
+#include "tests/server/maildir_org.h"
+
+using namespace reclaim;
+using reclaim::testing::InvoiceMessage;
+using reclaim::testing::kInvoiceSha256;
+
+namespace {
+
+constexpr UnixSeconds kNow = 1796399754;
+const std::vector<std::string> kUsers = {"alice@example.com", "bob@example.com",
+                                         "carol@example.com"};
+
+struct ImapEngine {
+  explicit ImapEngine(DovecotHarness* dovecot_in) : dovecot(dovecot_in) {
+    InitMimeParser();
+    char pattern[] = "/tmp/reclaim-imapdb-XXXXXX";
+    dir = mkdtemp(pattern);
+    db = std::move(*Database::Open(dir + "/reclaim.db"));
+    ImapSettings settings;
+    settings.name = "dovecot";
+    settings.url = dovecot->url();
+    settings.master_user = dovecot->master_user();
+    settings.password = dovecot->master_password();
+    settings.domains = {"example.com"};
+    settings.mailboxes = kUsers;
+    settings.timeout_seconds = 10;
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    REQUIRE(registry.Add(std::move(*connector), {"example.com"}).ok());
+    repository = std::make_unique<IncidentRepository>(db.get(), "ACME", RandomId);
+    RemediatorOptions options;
+    options.clock = [] { return kNow; };
+    remediator = std::make_unique<Remediator>(db.get(), &registry, repository.get(), options);
+  }
+  ~ImapEngine() { std::filesystem::remove_all(dir); }
+
+  void Index() {
+    MessageIndex index(db.get());
+    IndexStats stats = IndexConnector(*registry.All().front(), &index, kNow);
+    INFO("index errors: " << (stats.errors.empty() ? "" : stats.errors.front()));
+    REQUIRE(stats.errors.empty());
+  }
+
+  Incident Remove(const std::string& identifier) {
+    RemediationRequest request;
+    request.identifier = identifier;
+    request.reason = "Phishing campaign";
+    request.start = kNow - 3650 * kSecondsPerDay;
+    Result<Incident> incident = remediator->Identify(request);
+    INFO("identify: " << incident.status().message());
+    REQUIRE(incident.ok());
+    JobControl control;
+    Status removed = remediator->Remove(incident->id, {}, &control);
+    INFO("remove: " << removed.message());
+    REQUIRE(removed.ok());
+    return *repository->Get(incident->id);
+  }
+
+  std::map<std::string, MessageRow> Rows(const std::string& incident_id) {
+    std::map<std::string, MessageRow> rows;
+    Result<std::vector<StoredRow>> all = repository->Rows(incident_id);
+    REQUIRE(all.ok());
+    for (const StoredRow& row : *all) rows[row.view.recipient] = row.view;
+    return rows;
+  }
+
+  // "folder flags" of each copy of `message_id` in `user`'s mailbox, from
+  // doveadm.
+  std::vector<std::string> Copies(const std::string& user, const std::string& message_id) {
+    Result<std::string> out = dovecot->Doveadm(
+        {"-f", "flow", "fetch", "-u", user, "mailbox flags", "header", "Message-ID", message_id});
+    INFO("doveadm: " << out.status().message());
+    REQUIRE(out.ok());
+    std::vector<std::string> copies;
+    std::istringstream lines(*out);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) copies.push_back(line);
+    }
+    return copies;
+  }
+
+  DovecotHarness* dovecot;
+  std::string dir;
+  std::unique_ptr<Database> db;
+  ConnectorRegistry registry;
+  std::unique_ptr<IncidentRepository> repository;
+  std::unique_ptr<Remediator> remediator;
+};
+
+std::unique_ptr<DovecotHarness> StartDovecot() {
+  std::string reason = DovecotHarness::UnavailableReason();
+  if (!reason.empty()) return nullptr;
+  Result<std::unique_ptr<DovecotHarness>> dovecot = DovecotHarness::Start();
+  REQUIRE(dovecot.ok());
+  for (const std::string& user : kUsers) REQUIRE((*dovecot)->AddUser(user, "pw").ok());
+  return std::move(*dovecot);
+}
+
+}  // namespace
+
+TEST_CASE("imap remove by hash and restore") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    MESSAGE("skipped: " << DovecotHarness::UnavailableReason());
+    return;
+  }
+  std::string id = "<inv.imap@invoices.example.net>";
+  std::string phish = InvoiceMessage(
+      id, "alice@example.com, bob@example.com, carol@example.com, ghost@example.com,"
+          " zed@partner.example");
+  REQUIRE(dovecot->Append("alice@example.com", "INBOX", phish, "\\Seen \\Flagged").ok());
+  REQUIRE(dovecot->Append("bob@example.com", "INBOX", phish).ok());
+  REQUIRE(dovecot->Append("carol@example.com", "Archive", phish, "\\Seen").ok());
+
+  ImapEngine engine(dovecot.get());
+  engine.Index();
+  Incident incident = engine.Remove(kInvoiceSha256);
+  CHECK(incident.counts.identified == 5);
+  CHECK(incident.counts.removed == 3);
+  CHECK(incident.counts.failed == 2);
+  std::map<std::string, MessageRow> rows = engine.Rows(incident.id);
+  CHECK(FailureDisplay(rows["ghost@example.com"]) == "No connection for the user.");
+  CHECK(FailureDisplay(rows["zed@partner.example"]) ==
+        "No connections are configured for the mailbox.");
+  CHECK(rows["carol@example.com"].folder == "Archive");
+
+  std::vector<std::string> alice = engine.Copies("alice@example.com", id);
+  REQUIRE(alice.size() == 1);
+  CHECK(alice[0].find("mailbox=Reclaim-Hold") != std::string::npos);
+  CHECK(alice[0].find("\\Flagged") != std::string::npos);
+  CHECK(alice[0].find("\\Seen") != std::string::npos);
+  std::vector<std::string> carol = engine.Copies("carol@example.com", id);
+  REQUIRE(carol.size() == 1);
+  CHECK(carol[0].find("mailbox=Reclaim-Hold") != std::string::npos);
+
+  Result<Incident> restore = engine.remediator->PrepareRestore(incident.id, {}, "");
+  REQUIRE(restore.ok());
+  JobControl control;
+  REQUIRE(engine.remediator->Restore(restore->id, &control).ok());
+  CHECK(engine.repository->Get(restore->id)->counts.restored == 3);
+  alice = engine.Copies("alice@example.com", id);
+  REQUIRE(alice.size() == 1);
+  CHECK(alice[0].find("mailbox=INBOX") != std::string::npos);
+  CHECK(alice[0].find("\\Flagged") != std::string::npos);
+  carol = engine.Copies("carol@example.com", id);
+  REQUIRE(carol.size() == 1);
+  CHECK(carol[0].find("mailbox=Archive") != std::string::npos);
+  std::vector<std::string> bob = engine.Copies("bob@example.com", id);
+  REQUIRE(bob.size() == 1);
+  CHECK(bob[0].find("mailbox=INBOX") != std::string::npos);
+}
+
+TEST_CASE("imap failure reasons") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    MESSAGE("skipped: " << DovecotHarness::UnavailableReason());
+    return;
+  }
+  std::string no_recipient =
+      "From: x@evil.example\r\nSubject: hi\r\nMessage-ID: <norcpt.imap@evil.example>\r\n\r\nb\r\n";
+  REQUIRE(dovecot->Append("alice@example.com", "INBOX", no_recipient).ok());
+  Result<uint32_t> gone_uid = dovecot->Append(
+      "bob@example.com", "INBOX", InvoiceMessage("<gone.imap@example.net>", "bob@example.com"));
+  REQUIRE(gone_uid.ok());
+  REQUIRE(dovecot->Append("carol@example.com", "INBOX",
+                          InvoiceMessage("<held.imap@example.net>", "carol@example.com"))
+              .ok());
+  REQUIRE(dovecot->Append("alice@example.com", "INBOX",
+                          InvoiceMessage("<reset.imap@example.net>", "alice@example.com"), "\\Seen")
+              .ok());
+  ImapEngine engine(dovecot.get());
+  engine.Index();
+
+  SUBCASE("no recipient address") {
+    Incident incident = engine.Remove("<norcpt.imap@evil.example>");
+    CHECK(incident.counts.failed == 1);
+    CHECK(FailureDisplay(engine.Rows(incident.id).begin()->second) ==
+          "No recipient address was found on the email.");
+    CHECK(engine.Copies("alice@example.com", "<norcpt.imap@evil.example>")[0].find(
+              "mailbox=INBOX") != std::string::npos);
+  }
+  SUBCASE("copy deleted after indexing") {
+    REQUIRE(dovecot
+                ->Doveadm({"expunge", "-u", "bob@example.com", "mailbox", "INBOX", "uid",
+                           std::to_string(*gone_uid)})
+                .ok());
+    Incident incident = engine.Remove("<gone.imap@example.net>");
+    CHECK(FailureDisplay(engine.Rows(incident.id)["bob@example.com"]) ==
+          "Message was not found in mailbox.");
+    CHECK(incident.counts.removed == 0);
+  }
+  SUBCASE("held copy deleted before restore") {
+    Incident incident = engine.Remove("<held.imap@example.net>");
+    REQUIRE(incident.counts.removed == 1);
+    REQUIRE(dovecot
+                ->Doveadm({"expunge", "-u", "carol@example.com", "mailbox", "Reclaim-Hold", "all"})
+                .ok());
+    Result<Incident> restore = engine.remediator->PrepareRestore(incident.id, {}, "");
+    REQUIRE(restore.ok());
+    JobControl control;
+    REQUIRE(engine.remediator->Restore(restore->id, &control).ok());
+    CHECK(FailureDisplay(engine.Rows(restore->id)["carol@example.com"]) ==
+          "Message was not restored.");
+  }
+  SUBCASE("UIDVALIDITY changed between index and action") {
+    REQUIRE(dovecot
+                ->Doveadm({"mailbox", "update", "-u", "alice@example.com", "--uid-validity",
+                           "1000", "INBOX"})
+                .ok());
+    Incident incident = engine.Remove("<reset.imap@example.net>");
+    CHECK(incident.counts.removed == 1);
+    CHECK(incident.counts.failed == 0);
+    std::vector<std::string> copies =
+        engine.Copies("alice@example.com", "<reset.imap@example.net>");
+    REQUIRE(copies.size() == 1);
+    CHECK(copies[0].find("mailbox=Reclaim-Hold") != std::string::npos);
+    CHECK(copies[0].find("\\Seen") != std::string::npos);
+  }
+}
