@@ -345,9 +345,9 @@ Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
 
 Status Remediator::RunMoves(const std::vector<const StoredRow*>& rows, JournalAction action,
                             JobControl* control) {
-  // A batch is at most 256 copies in at most 32 mailboxes, which bounds the
-  // IMAP connections held open at once.
-  constexpr size_t kBatch = 256;
+  // A batch spans at most 32 mailboxes, which bounds the IMAP connections
+  // held open at once.
+  const size_t kBatch = std::max<size_t>(1, options_.batch_size);
   constexpr size_t kBatchMailboxes = 32;
   control->total = static_cast<int>(rows.size());
   Status result;

@@ -50,6 +50,8 @@ struct JobControl {
 
 struct RemediatorOptions {
   std::string hold_folder = kDefaultHoldFolder;
+  // Copies moved per journal transaction; larger batches share disk syncs.
+  size_t batch_size = 256;
   std::function<UnixSeconds()> clock;  // the current time; injected for tests
 };
 

@@ -34,6 +34,8 @@ struct Process {
     repository = std::make_unique<IncidentRepository>(db.get(), "ACME", RandomId);
     RemediatorOptions options;
     options.clock = [] { return kNow; };
+    // Small batches give the kills many more states to land in.
+    options.batch_size = 8;
     remediator = std::make_unique<Remediator>(db.get(), &registry, repository.get(), options);
   }
   std::unique_ptr<Database> db;
@@ -87,16 +89,25 @@ TEST_CASE("remediation survives SIGKILL") {
   // Kill the job at random points, restarting it each time.
   std::mt19937 random(20261204);
   int killed = 0;
+  int killed_mid_job = 0;
+  uint32_t removed_before = 0;
   for (int round = 0; round < kKills; ++round) {
     pid_t child = fork();
     REQUIRE(child >= 0);
     if (child == 0) RunChild(org, incident_id);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + random() % 120));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + random() % 60));
     if (kill(child, SIGKILL) == 0) ++killed;
     int status = 0;
     waitpid(child, &status, 0);
+    Process process(org);
+    uint32_t removed = process.repository->Get(incident_id)->counts.removed;
+    if (WIFSIGNALED(status) && removed > removed_before && removed < kUsers) ++killed_mid_job;
+    removed_before = removed;
   }
-  MESSAGE("killed the job " << killed << " times");
+  MESSAGE("killed the job " << killed << " times, " << killed_mid_job << " of them mid-job");
+  // Most kills must land while copies are being moved, or recovery is not
+  // what this test exercises.
+  CHECK(killed_mid_job >= kKills / 4);
   {
     // The killed runs must have made progress, or recovery was never tested.
     Process process(org);
