@@ -143,6 +143,27 @@ CREATE TABLE purged(
   change INTEGER NOT NULL);
 CREATE INDEX purged_change ON purged(change);
 )sql",
+    // Version 2: API tokens, the audit log and server settings changed at
+    // run time.
+    R"sql(
+CREATE TABLE tokens(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0);
+
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL,
+  token TEXT NOT NULL,
+  token_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  remote TEXT NOT NULL);
+)sql",
 };
 
 }  // namespace

@@ -1,0 +1,120 @@
+// The server's state and operations, shared by the HTTP API and the command
+// line: configuration, the SQLite store, the in-memory query index, the
+// mailbox connectors and the job runner.
+//
+// Thread-safe. Database work from request threads is serialised on one
+// connection; jobs run on the job runner's thread with their own. Queries
+// read the in-memory IncidentStore under a shared lock, so they never wait
+// for the disk.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "shared/incident_store.h"
+#include "shared/json_codec.h"
+#include "shared/query.h"
+#include "sync-server/app/config.h"
+#include "sync-server/auth/tokens.h"
+#include "sync-server/index/message_index.h"
+#include "sync-server/jobs/job_runner.h"
+#include "sync-server/remediation/remediator.h"
+#include "sync-server/store/incident_repository.h"
+
+namespace reclaim {
+
+struct RemediationResult {
+  Incident incident;
+  std::string job_id;  // empty when nothing needs moving
+};
+
+class App {
+ public:
+  // Opens (creating) `<data_dir>/reclaim.db`, builds the connectors, loads
+  // the incidents into memory, settles moves a crash left open and purges
+  // incidents past retention. `clock` gives the current time.
+  static Result<std::unique_ptr<App>> Open(ServerConfig config,
+                                           std::function<UnixSeconds()> clock);
+  ~App();
+
+  const ServerConfig& config() const { return config_; }
+  UnixSeconds Now() const { return clock_(); }
+  JobRunner& jobs() { return *jobs_; }
+
+  // Runs `work` with the request threads' database connection held.
+  template <typename Work>
+  auto WithDatabase(Work&& work) {
+    std::lock_guard<std::mutex> lock(db_mutex_);
+    return work(*db_, *repository_, *tokens_);
+  }
+
+  // Runs `read` on the query index under a shared lock.
+  template <typename Read>
+  auto ReadStore(Read&& read) const {
+    std::shared_lock<std::shared_mutex> lock(store_mutex_);
+    return read(store_);
+  }
+
+  // Copies incidents changed in the database since the last call into the
+  // query index. Called after every change a request or a job makes.
+  Status RefreshStore();
+
+  // Identifies the copies and creates the incident; with `remove` set (not
+  // for Notify Only) also queues the job that moves them.
+  Result<RemediationResult> Remediate(const RemediationRequest& request, bool remove);
+  // Queues removal of the identified copies of an incident (all or `rows`).
+  Result<std::string> RemoveIdentified(const std::string& incident, std::vector<int64_t> rows);
+  // Creates the Restore incident for removed copies and queues the moves.
+  Result<RemediationResult> Restore(const std::string& incident, std::vector<int64_t> rows,
+                                    const std::string& reason);
+  // Opens Automatic or Notify Only incidents (by the mode setting) for a
+  // malicious hash with delivered copies; returns none when no copy exists.
+  Result<std::optional<RemediationResult>> ThreatVerdict(const std::string& sha256_or_md5,
+                                                         const std::string& reason);
+
+  // Reads new mail into the message index, now, on the calling thread.
+  IndexStats IndexNow();
+  // Deletes incidents past the retention period; returns their codes.
+  Result<std::vector<std::string>> PurgeExpired();
+
+  RemediationMode mode() const;
+  Status SetMode(RemediationMode mode);
+  int retention_days() const;
+  Status SetRetentionDays(int days);
+
+  // Delta sync: everything since `cursor` (empty: a full snapshot).
+  Result<Snapshot> SyncSince(const std::string& cursor);
+
+ private:
+  App(ServerConfig config, std::function<UnixSeconds()> clock);
+  Status Start();
+  RemediatorOptions EngineOptions() const;
+  std::string QueueMoves(JobKind kind, const std::string& incident_id, std::vector<int64_t> rows);
+
+  ServerConfig config_;
+  std::function<UnixSeconds()> clock_;
+  std::string database_path_;
+  ConnectorRegistry connectors_;
+
+  std::mutex db_mutex_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<IncidentRepository> repository_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<Remediator> remediator_;
+
+  mutable std::shared_mutex store_mutex_;
+  IncidentStore store_;
+  int64_t store_change_ = 0;  // newest change copied into store_
+
+  mutable std::mutex settings_mutex_;
+  RemediationMode mode_;
+  int retention_days_;
+
+  std::unique_ptr<JobRunner> jobs_;
+};
+
+}  // namespace reclaim

@@ -1,0 +1,141 @@
+#include "sync-server/http/api_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "sync-server/http/router.h"
+
+namespace reclaim {
+namespace {
+
+constexpr size_t kMaxBodyBytes = 1 << 20;  // remediation requests are small
+
+thread_local std::chrono::steady_clock::time_point request_start;
+
+// Counters for /metrics, by response status.
+struct Metrics {
+  std::mutex mutex;
+  std::map<int, uint64_t> responses;
+  std::atomic<uint64_t> requests{0};
+};
+Metrics& GlobalMetrics() {
+  static Metrics metrics;
+  return metrics;
+}
+
+std::string MetricsText(App& app) {
+  Metrics& metrics = GlobalMetrics();
+  std::string out;
+  out += "# HELP reclaim_incidents Incidents in the query index.\n";
+  out += "# TYPE reclaim_incidents gauge\n";
+  out += "reclaim_incidents " +
+         std::to_string(app.ReadStore([](const IncidentStore& store) { return store.size(); })) +
+         "\n";
+  out += "# HELP reclaim_http_requests_total HTTP requests answered, by status.\n";
+  out += "# TYPE reclaim_http_requests_total counter\n";
+  {
+    std::lock_guard<std::mutex> lock(metrics.mutex);
+    for (const auto& [status, count] : metrics.responses) {
+      out += "reclaim_http_requests_total{status=\"" + std::to_string(status) + "\"} " +
+             std::to_string(count) + "\n";
+    }
+  }
+  int running = 0;
+  int queued = 0;
+  for (const JobInfo& job : app.jobs().List(1000)) {
+    running += job.state == JobState::kRunning;
+    queued += job.state == JobState::kQueued;
+  }
+  out += "# HELP reclaim_jobs Jobs by state.\n# TYPE reclaim_jobs gauge\n";
+  out += "reclaim_jobs{state=\"running\"} " + std::to_string(running) + "\n";
+  out += "reclaim_jobs{state=\"queued\"} " + std::to_string(queued) + "\n";
+  return out;
+}
+
+}  // namespace
+
+ApiServer::ApiServer(App* app) : app_(app) {
+  const ServerConfig& config = app->config();
+  if (!config.tls_certificate.empty()) {
+    server_ = std::make_unique<httplib::SSLServer>(config.tls_certificate.c_str(),
+                                                   config.tls_key.c_str());
+  } else {
+    server_ = std::make_unique<httplib::Server>();
+  }
+  Setup();
+}
+
+ApiServer::~ApiServer() = default;
+
+void ApiServer::Setup() {
+  httplib::Server& server = *server_;
+  server.set_payload_max_length(kMaxBodyBytes);
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    request_start = std::chrono::steady_clock::now();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_logger([](const httplib::Request& request, const httplib::Response& response) {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                          request_start)
+                    .count();
+    Metrics& metrics = GlobalMetrics();
+    ++metrics.requests;
+    {
+      std::lock_guard<std::mutex> lock(metrics.mutex);
+      ++metrics.responses[response.status];
+    }
+    // The path only: query strings may carry search text, and tokens travel
+    // in a header that is never logged.
+    spdlog::info("http: {} {} {} {:.1f} ms", request.method, request.path, response.status, ms);
+  });
+  server.set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    if (request.path.rfind("/api/", 0) != 0 || !response.body.empty()) return;
+    Status status = response.status == 413
+                        ? Status::Invalid("body", "request body is larger than 1 MiB")
+                        : Status::NotFound("path", "no such API route: " + request.method + " " +
+                                                       request.path + "; see docs/api.md");
+    nlohmann::json error = {{"status", response.status},
+                            {"code", response.status == 413 ? "payload_too_large" : "not_found"},
+                            {"field", status.field()},
+                            {"message", status.message()}};
+    SendJson(response, {{"error", error}}, response.status);
+  });
+
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    SendJson(response, {{"status", "ok"}});
+  });
+  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(MetricsText(*app_), "text/plain; version=0.0.4");
+  });
+
+  router_ = std::make_unique<Router>(&server, app_);
+  AddIncidentRoutes(*router_);
+  AddRemediationRoutes(*router_);
+  AddSyncRoutes(*router_);
+
+  const std::string& web_root = app_->config().web_root;
+  if (!web_root.empty() && std::filesystem::is_directory(web_root)) {
+    server.set_mount_point("/", web_root);
+    server.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
+  }
+}
+
+Result<int> ApiServer::Bind(const std::string& address, int port) {
+  int bound = port == 0 ? server_->bind_to_any_port(address) : port;
+  if (port != 0 && !server_->bind_to_port(address, port)) bound = -1;
+  if (bound < 0) {
+    return Status::Unavailable("cannot listen on " + address + ":" + std::to_string(port) +
+                               ": the port may be in use; choose another with --port");
+  }
+  return bound;
+}
+
+void ApiServer::Run() { server_->listen_after_bind(); }
+
+void ApiServer::Stop() { server_->stop(); }
+
+}  // namespace reclaim

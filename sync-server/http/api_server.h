@@ -1,0 +1,41 @@
+// The HTTP server: the API routes, health and metrics, request logging and
+// the built browser client as static files.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "shared/status.h"
+#include "sync-server/app/app.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace reclaim {
+
+class Router;
+
+class ApiServer {
+ public:
+  // The app must outlive the server.
+  explicit ApiServer(App* app);
+  ~ApiServer();
+
+  // Binds to `address`:`port` (port 0 picks a free port) and returns the
+  // bound port. TLS is used when the configuration names a certificate.
+  Result<int> Bind(const std::string& address, int port);
+  // Serves until Stop(); returns after the last request finished.
+  void Run();
+  // Stops accepting connections; safe from another thread or a signal
+  // watcher thread.
+  void Stop();
+
+ private:
+  void Setup();
+  App* app_;
+  std::unique_ptr<httplib::Server> server_;
+  std::unique_ptr<Router> router_;
+};
+
+}  // namespace reclaim
