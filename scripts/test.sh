@@ -42,7 +42,7 @@ run_ctest native "$root/build/native"
 run_ctest wasm "$root/build/wasm"
 
 # The same test sources must produce the same number of test cases on both
-# targets; a difference means a test was compiled out on one of them.
+# targets. A difference means a test was compiled out on one of them.
 count_cases() {
   grep -E "\[doctest\] test cases:" "$1" | head -n 1 | sed -E 's/.*test cases: *([0-9]+).*/\1/'
 }
