@@ -15,15 +15,20 @@ QueryParams ParamsOf(const httplib::Request& request, const std::vector<std::str
   return params;
 }
 
-Result<std::vector<IncidentColumn>> IncidentColumns(const httplib::Request& request) {
-  if (!request.has_param("columns")) return AllIncidentColumns();
-  std::vector<IncidentColumn> columns;
+// The `columns` parameter: API names separated by commas, in the order the
+// CSV should have them; absent means every column.
+template <typename Column>
+Result<std::vector<Column>> ColumnsParam(const httplib::Request& request,
+                                         std::optional<Column> (*from_name)(std::string_view),
+                                         std::vector<Column> (*all)()) {
+  if (!request.has_param("columns")) return all();
+  std::vector<Column> columns;
   std::string list = request.get_param_value("columns");
   size_t start = 0;
-  while (start <= list.size()) {
+  for (;;) {
     size_t comma = list.find(',', start);
     std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
-    std::optional<IncidentColumn> column = IncidentColumnFromApiName(name);
+    std::optional<Column> column = from_name(name);
     if (!column) return Status::Invalid("columns", "unknown column '" + name + "'");
     columns.push_back(*column);
     if (comma == std::string::npos) break;
@@ -32,21 +37,12 @@ Result<std::vector<IncidentColumn>> IncidentColumns(const httplib::Request& requ
   return columns;
 }
 
+Result<std::vector<IncidentColumn>> IncidentColumns(const httplib::Request& request) {
+  return ColumnsParam<IncidentColumn>(request, IncidentColumnFromApiName, AllIncidentColumns);
+}
+
 Result<std::vector<MessageColumn>> MessageColumns(const httplib::Request& request) {
-  if (!request.has_param("columns")) return AllMessageColumns();
-  std::vector<MessageColumn> columns;
-  std::string list = request.get_param_value("columns");
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
-    std::optional<MessageColumn> column = MessageColumnFromApiName(name);
-    if (!column) return Status::Invalid("columns", "unknown column '" + name + "'");
-    columns.push_back(*column);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return columns;
+  return ColumnsParam<MessageColumn>(request, MessageColumnFromApiName, AllMessageColumns);
 }
 
 Result<CsvOptions> CsvOptionsOf(const httplib::Request& request) {
