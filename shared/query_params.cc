@@ -19,8 +19,8 @@ Result<TypeMask> ParseTypes(const std::string& text) {
   size_t start = 0;
   while (start <= text.size() && !text.empty()) {
     size_t comma = text.find(',', start);
-    std::string name = text.substr(start, comma == std::string::npos ? std::string::npos
-                                                                     : comma - start);
+    std::string name =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     std::optional<IncidentType> type = IncidentTypeFromApiName(name);
     if (!type) {
       return Status::Invalid("types", "unknown incident type '" + name +
@@ -28,16 +28,20 @@ Result<TypeMask> ParseTypes(const std::string& text) {
                                           " mep_clawback, separated by commas");
     }
     mask |= TypeBit(*type);
-    if (comma == std::string::npos) break;
+    if (comma == std::string::npos)
+      break;
     start = comma + 1;
   }
   return mask;
 }
 
 int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -71,14 +75,16 @@ Result<QueryForm> QueryFormFromParams(const QueryParams& params, UnixSeconds now
     if (name == "field") {
       std::optional<SearchField> field = SearchFieldFromApiName(value);
       if (!field) {
-        return Status::Invalid(name, "unknown search field '" + value + "': use all, code or reason");
+        return Status::Invalid(name,
+                               "unknown search field '" + value + "': use all, code or reason");
       }
       query.field = *field;
     } else if (name == "text") {
       query.text = value;
     } else if (name == "types") {
       Result<TypeMask> types = ParseTypes(value);
-      if (!types.ok()) return types.status();
+      if (!types.ok())
+        return types.status();
       query.types = *types;
     } else if (name == "range") {
       std::optional<DatePreset> preset = DatePresetFromApiName(value);
@@ -94,7 +100,8 @@ Result<QueryForm> QueryFormFromParams(const QueryParams& params, UnixSeconds now
       end_text = value;
     } else if (name == "sort") {
       std::optional<IncidentColumn> column = IncidentColumnFromApiName(value);
-      if (!column) return Status::Invalid(name, "unknown sort column '" + value + "'");
+      if (!column)
+        return Status::Invalid(name, "unknown sort column '" + value + "'");
       query.sort = *column;
     } else if (name == "direction") {
       std::optional<SortDirection> direction = SortDirectionFromApiName(value);
@@ -104,7 +111,8 @@ Result<QueryForm> QueryFormFromParams(const QueryParams& params, UnixSeconds now
       query.direction = *direction;
     } else if (name == "pageSize" || name == "page") {
       Result<int> number = ParseInt(name, value);
-      if (!number.ok()) return number.status();
+      if (!number.ok())
+        return number.status();
       (name == "page" ? query.page : query.page_size) = *number;
     } else {
       return Status::Invalid(name, "unknown query parameter '" + name + "'");
@@ -119,23 +127,30 @@ Result<QueryForm> QueryFormFromParams(const QueryParams& params, UnixSeconds now
     form.preset = DatePreset::kCustom;
   }
   if (form.preset == DatePreset::kCustom) {
-    if (start_text.empty()) return Status::Invalid("start", "missing start for the custom range");
-    if (end_text.empty()) return Status::Invalid("end", "missing end for the custom range");
+    if (start_text.empty())
+      return Status::Invalid("start", "missing start for the custom range");
+    if (end_text.empty())
+      return Status::Invalid("end", "missing end for the custom range");
     Result<UnixSeconds> start = ParseIso8601(start_text, "start");
-    if (!start.ok()) return start.status();
+    if (!start.ok())
+      return start.status();
     Result<UnixSeconds> end = ParseIso8601(end_text, "end");
-    if (!end.ok()) return end.status();
+    if (!end.ok())
+      return end.status();
     Result<TimeRange> range = RangeForInstants(*start, *end);
-    if (!range.ok()) return range.status();
+    if (!range.ok())
+      return range.status();
     form.custom_start = *start;
     form.custom_end = *end;
     query.created = *range;
   } else if (form.preset) {
     Result<TimeRange> range = RangeForPreset(*form.preset, now);
-    if (!range.ok()) return range.status();
+    if (!range.ok())
+      return range.status();
     query.created = *range;
   }
-  if (Status s = ValidateQuery(query); !s.ok()) return s;
+  if (Status s = ValidateQuery(query); !s.ok())
+    return s;
   return form;
 }
 
@@ -143,13 +158,17 @@ QueryParams ParamsFromQueryForm(const QueryForm& form) {
   const Query& query = form.query;
   const Query defaults;
   QueryParams params;
-  if (query.field != defaults.field) params.emplace_back("field", ApiName(query.field));
-  if (!query.text.empty()) params.emplace_back("text", query.text);
+  if (query.field != defaults.field)
+    params.emplace_back("field", ApiName(query.field));
+  if (!query.text.empty())
+    params.emplace_back("text", query.text);
   if (query.types != defaults.types) {
     std::string types;
     for (IncidentType type : kAllIncidentTypes) {
-      if ((query.types & TypeBit(type)) == 0) continue;
-      if (!types.empty()) types += ',';
+      if ((query.types & TypeBit(type)) == 0)
+        continue;
+      if (!types.empty())
+        types += ',';
       types += ApiName(type);
     }
     params.emplace_back("types", types);
@@ -161,14 +180,16 @@ QueryParams ParamsFromQueryForm(const QueryForm& form) {
       params.emplace_back("end", FormatIso8601(form.custom_end));
     }
   }
-  if (query.sort != defaults.sort) params.emplace_back("sort", ApiName(query.sort));
+  if (query.sort != defaults.sort)
+    params.emplace_back("sort", ApiName(query.sort));
   if (query.direction != defaults.direction) {
     params.emplace_back("direction", ApiName(query.direction));
   }
   if (query.page_size != defaults.page_size) {
     params.emplace_back("pageSize", std::to_string(query.page_size));
   }
-  if (query.page != defaults.page) params.emplace_back("page", std::to_string(query.page));
+  if (query.page != defaults.page)
+    params.emplace_back("page", std::to_string(query.page));
   return params;
 }
 
@@ -176,7 +197,8 @@ std::string EncodeQueryParams(const QueryParams& params) {
   static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (const auto& [name, value] : params) {
-    if (!out.empty()) out += '&';
+    if (!out.empty())
+      out += '&';
     for (const std::string* part : {&name, &value}) {
       for (unsigned char c : *part) {
         bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -189,7 +211,8 @@ std::string EncodeQueryParams(const QueryParams& params) {
           out += kHex[c & 15];
         }
       }
-      if (part == &name) out += '=';
+      if (part == &name)
+        out += '=';
     }
   }
   return out;
@@ -197,22 +220,26 @@ std::string EncodeQueryParams(const QueryParams& params) {
 
 Result<QueryParams> DecodeQueryParams(std::string_view text) {
   QueryParams params;
-  if (!text.empty() && text.front() == '?') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '?')
+    text.remove_prefix(1);
   size_t start = 0;
   while (start < text.size()) {
     size_t amp = text.find('&', start);
-    std::string_view pair = text.substr(start, amp == std::string_view::npos ? std::string_view::npos
-                                                                             : amp - start);
+    std::string_view pair =
+        text.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
     if (!pair.empty()) {
       size_t eq = pair.find('=');
       Result<std::string> name = PercentDecode(pair.substr(0, eq));
-      if (!name.ok()) return name.status();
+      if (!name.ok())
+        return name.status();
       Result<std::string> value =
           PercentDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-      if (!value.ok()) return value.status();
+      if (!value.ok())
+        return value.status();
       params.emplace_back(*name, *value);
     }
-    if (amp == std::string_view::npos) break;
+    if (amp == std::string_view::npos)
+      break;
     start = amp + 1;
   }
   return params;
