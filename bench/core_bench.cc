@@ -51,10 +51,10 @@ Figure Measure(int repetitions, F&& run) {
 // Reasons as administrators and the system write them: a few hundred
 // distinct texts, of which about a quarter contain "remov".
 std::vector<std::string> MakeReasons() {
-  const char* stems[] = {"Removing messages by ID", "Restoring a message", "Removing a restore",
-                         "Phishing reported by user", "Malicious hash verdict",
-                         "Misaddressed email", "Credential harvesting campaign",
-                         "Remove invoice lure"};
+  const char* stems[] = {
+      "Removing messages by ID",        "Restoring a message",    "Removing a restore",
+      "Phishing reported by user",      "Malicious hash verdict", "Misaddressed email",
+      "Credential harvesting campaign", "Remove invoice lure"};
   std::vector<std::string> reasons;
   for (int i = 0; i < 240; ++i) {
     reasons.push_back(std::string(stems[i % 8]) + " (case " + std::to_string(1000 + i) + ")");
@@ -65,7 +65,8 @@ std::vector<std::string> MakeReasons() {
 std::string HexDigest(std::mt19937_64& random, int length) {
   static const char kHex[] = "0123456789abcdef";
   std::string out(static_cast<size_t>(length), '0');
-  for (char& c : out) c = kHex[random() % 16];
+  for (char& c : out)
+    c = kHex[random() % 16];
   return out;
 }
 
@@ -73,8 +74,8 @@ std::string HexDigest(std::mt19937_64& random, int length) {
 // busy organisation (mostly automatic and manual).
 std::vector<Incident> MakeBatch(uint32_t first, uint32_t count, uint32_t total,
                                 const std::vector<std::string>& reasons, std::mt19937_64& random) {
-  const IncidentType weighted[] = {IncidentType::kAutomatic, IncidentType::kAutomatic,
-                                   IncidentType::kManual,    IncidentType::kManual,
+  const IncidentType weighted[] = {IncidentType::kAutomatic,  IncidentType::kAutomatic,
+                                   IncidentType::kManual,     IncidentType::kManual,
                                    IncidentType::kNotifyOnly, IncidentType::kRestore,
                                    IncidentType::kMepClawback};
   std::vector<Incident> batch;
@@ -87,11 +88,12 @@ std::vector<Incident> MakeBatch(uint32_t first, uint32_t count, uint32_t total,
     incident.created = kNow - span + static_cast<reclaim::UnixSeconds>(i) * span / total;
     incident.modified = incident.created + static_cast<reclaim::UnixSeconds>(random() % 7200);
     incident.reason = reasons[random() % reasons.size()];
-    incident.criteria.identifier =
-        random() % 2 ? HexDigest(random, 64)
-                     : "<" + HexDigest(random, 20) + "@mail" + std::to_string(random() % 500) +
-                           ".example.net>";
-    if (random() % 4 == 0) incident.criteria.from = "sender" + std::to_string(random() % 300) + "@example.net";
+    incident.criteria.identifier = random() % 2
+                                       ? HexDigest(random, 64)
+                                       : "<" + HexDigest(random, 20) + "@mail" +
+                                             std::to_string(random() % 500) + ".example.net>";
+    if (random() % 4 == 0)
+      incident.criteria.from = "sender" + std::to_string(random() % 300) + "@example.net";
     incident.criteria.start = incident.created - 30 * reclaim::kSecondsPerDay;
     incident.criteria.end = incident.created;
     uint32_t identified = static_cast<uint32_t>(1 + random() % 40);
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
 
   reclaim::Query query;
   query.created = *reclaim::RangeForPreset(reclaim::DatePreset::kLast30Days, kNow);
-  query.types = reclaim::TypeBit(IncidentType::kAutomatic) | reclaim::TypeBit(IncidentType::kManual);
+  query.types =
+      reclaim::TypeBit(IncidentType::kAutomatic) | reclaim::TypeBit(IncidentType::kManual);
   query.field = reclaim::SearchField::kReason;
   query.text = "remov";
   query.page_size = 300;
@@ -176,9 +179,10 @@ int main(int argc, char** argv) {
               reason_sort.min);
   std::printf("search All 'example', 30 d   median %.3f ms, min %.3f ms\n", search_all.median,
               search_all.min);
-  std::printf("memory per incident           %.1f bytes beyond identifier strings"
-              " (+%.1f bytes identifier and id strings)\n",
-              static_cast<double>(memory.columns) / total,
-              static_cast<double>(memory.identifier_strings) / total);
+  std::printf(
+      "memory per incident           %.1f bytes beyond identifier strings"
+      " (+%.1f bytes identifier and id strings)\n",
+      static_cast<double>(memory.columns) / total,
+      static_cast<double>(memory.identifier_strings) / total);
   return 0;
 }

@@ -19,8 +19,8 @@ enum class DatePreset : uint8_t {
   kCustom,
 };
 constexpr int kDatePresetCount = 6;
-std::string_view DisplayName(DatePreset preset);   // "Last 7 days"
-std::string_view ApiName(DatePreset preset);       // "last_7_days"
+std::string_view DisplayName(DatePreset preset);  // "Last 7 days"
+std::string_view ApiName(DatePreset preset);      // "last_7_days"
 std::optional<DatePreset> DatePresetFromApiName(std::string_view name);
 
 // [begin, end): begin inclusive, end exclusive, in UTC seconds.

@@ -52,20 +52,27 @@ static_assert(std::size(kFailureTexts) == kFailureReasonCount, "one text row per
 // The tables are indexed by the enum value; this checks the rows are in order.
 constexpr bool TablesInEnumOrder() {
   for (size_t i = 0; i < std::size(kTypeNames); ++i) {
-    if (static_cast<size_t>(kTypeNames[i].type) != i) return false;
+    if (static_cast<size_t>(kTypeNames[i].type) != i)
+      return false;
   }
   for (size_t i = 0; i < std::size(kStatusNames); ++i) {
-    if (static_cast<size_t>(kStatusNames[i].status) != i) return false;
+    if (static_cast<size_t>(kStatusNames[i].status) != i)
+      return false;
   }
   for (size_t i = 0; i < std::size(kFailureTexts); ++i) {
-    if (static_cast<size_t>(kFailureTexts[i].reason) != i) return false;
+    if (static_cast<size_t>(kFailureTexts[i].reason) != i)
+      return false;
   }
   return true;
 }
 static_assert(TablesInEnumOrder(), "name tables must list the enum values in order");
 
-bool IsOrgChar(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsOrgChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 bool IsHexDigit(char c) {
   return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -75,19 +82,25 @@ bool IsHexDigit(char c) {
 std::string_view DisplayName(IncidentType type) {
   return kTypeNames[static_cast<size_t>(type)].display;
 }
-std::string_view ApiName(IncidentType type) { return kTypeNames[static_cast<size_t>(type)].api; }
-char CodeLetter(IncidentType type) { return kTypeNames[static_cast<size_t>(type)].letter; }
+std::string_view ApiName(IncidentType type) {
+  return kTypeNames[static_cast<size_t>(type)].api;
+}
+char CodeLetter(IncidentType type) {
+  return kTypeNames[static_cast<size_t>(type)].letter;
+}
 
 std::optional<IncidentType> IncidentTypeFromApiName(std::string_view name) {
   for (const TypeNames& row : kTypeNames) {
-    if (row.api == name) return row.type;
+    if (row.api == name)
+      return row.type;
   }
   return std::nullopt;
 }
 
 std::optional<IncidentType> IncidentTypeFromCodeLetter(char letter) {
   for (const TypeNames& row : kTypeNames) {
-    if (row.letter == letter) return row.type;
+    if (row.letter == letter)
+      return row.type;
   }
   return std::nullopt;
 }
@@ -100,7 +113,8 @@ std::string_view DisplayName(MessageStatus status) {
 }
 std::optional<MessageStatus> MessageStatusFromApiName(std::string_view name) {
   for (const StatusNames& row : kStatusNames) {
-    if (row.api == name) return row.status;
+    if (row.api == name)
+      return row.status;
   }
   return std::nullopt;
 }
@@ -110,9 +124,11 @@ std::string_view FailureText(FailureReason reason) {
 }
 
 FailureReason FailureReasonFromText(std::string_view text) {
-  if (text.empty()) return FailureReason::kNone;
+  if (text.empty())
+    return FailureReason::kNone;
   for (const FailureTexts& row : kFailureTexts) {
-    if (!row.text.empty() && row.text == text) return row.reason;
+    if (!row.text.empty() && row.text == text)
+      return row.reason;
   }
   return FailureReason::kOther;
 }
@@ -131,8 +147,10 @@ std::string FormatIncidentCode(const IncidentCode& code) {
 
 Status ValidateOrgCode(std::string_view org, const std::string& field) {
   bool ok = !org.empty() && org.size() <= kMaxOrgLength;
-  for (char c : org) ok = ok && IsOrgChar(c);
-  if (ok) return Status::Ok();
+  for (char c : org)
+    ok = ok && IsOrgChar(c);
+  if (ok)
+    return Status::Ok();
   return Status::Invalid(field, "invalid organisation code '" + std::string(org) +
                                     "': use 1 to 16 upper-case letters or digits, like ACME");
 }
@@ -142,47 +160,58 @@ Result<IncidentCode> ParseIncidentCode(std::string_view text, const std::string&
     return Status::Invalid(field, "invalid incident code '" + std::string(text) + "': " + why +
                                       "; expected TR-<ORG>-<NNNNN>-<T> such as TR-ACME-00042-M");
   };
-  if (text.size() < 3 || text.substr(0, 3) != "TR-") return invalid("it must start with TR-");
+  if (text.size() < 3 || text.substr(0, 3) != "TR-")
+    return invalid("it must start with TR-");
 
   // TR- ORG - DIGITS - LETTER, split from both ends because ORG has no dash.
   size_t org_end = text.find('-', 3);
-  if (org_end == std::string_view::npos) return invalid("the parts are missing");
+  if (org_end == std::string_view::npos)
+    return invalid("the parts are missing");
   size_t letter_dash = text.rfind('-');
   if (letter_dash <= org_end || letter_dash + 2 != text.size()) {
     return invalid("the type letter is missing");
   }
   IncidentCode code;
   code.org = std::string(text.substr(3, org_end - 3));
-  if (!ValidateOrgCode(code.org).ok()) return invalid("the organisation part is not 1 to 16 A-Z/0-9");
+  if (!ValidateOrgCode(code.org).ok())
+    return invalid("the organisation part is not 1 to 16 A-Z/0-9");
 
   std::string_view digits = text.substr(org_end + 1, letter_dash - org_end - 1);
-  if (digits.size() < 5 || digits.size() > 9) return invalid("the number must have 5 to 9 digits");
+  if (digits.size() < 5 || digits.size() > 9)
+    return invalid("the number must have 5 to 9 digits");
   uint64_t sequence = 0;
   for (char c : digits) {
-    if (!IsDigit(c)) return invalid("the number part has a non-digit");
+    if (!IsDigit(c))
+      return invalid("the number part has a non-digit");
     sequence = sequence * 10 + static_cast<uint64_t>(c - '0');
   }
   // A longer form than needed (000123456 for 123456) would make two codes
   // for one incident, so only the canonical width is accepted.
-  if (digits.size() > 5 && digits[0] == '0') return invalid("the number has extra leading zeros");
+  if (digits.size() > 5 && digits[0] == '0')
+    return invalid("the number has extra leading zeros");
   code.sequence = static_cast<uint32_t>(sequence);
 
   std::optional<IncidentType> type = IncidentTypeFromCodeLetter(text.back());
-  if (!type) return invalid("the type letter must be one of M, A, R, N, C");
+  if (!type)
+    return invalid("the type letter must be one of M, A, R, N, C");
   code.type = *type;
   return code;
 }
 
 IdentifierKind ClassifyIdentifier(std::string_view identifier) {
   bool all_hex = !identifier.empty();
-  for (char c : identifier) all_hex = all_hex && IsHexDigit(c);
-  if (all_hex && identifier.size() == 64) return IdentifierKind::kSha256;
-  if (all_hex && identifier.size() == 32) return IdentifierKind::kMd5;
+  for (char c : identifier)
+    all_hex = all_hex && IsHexDigit(c);
+  if (all_hex && identifier.size() == 64)
+    return IdentifierKind::kSha256;
+  if (all_hex && identifier.size() == 32)
+    return IdentifierKind::kMd5;
   return IdentifierKind::kMessageId;
 }
 
 std::string FailureDisplay(const MessageRow& row) {
-  if (row.failure == FailureReason::kOther) return row.failure_detail;
+  if (row.failure == FailureReason::kOther)
+    return row.failure_detail;
   return std::string(FailureText(row.failure));
 }
 

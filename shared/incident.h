@@ -136,7 +136,7 @@ struct MessageRow {
   std::string moved_to;  // folder it was moved to, empty when not moved
   MessageStatus status = MessageStatus::kIdentified;
   FailureReason failure = FailureReason::kNone;
-  std::string failure_detail;  // text for FailureReason::kOther
+  std::string failure_detail;   // text for FailureReason::kOther
   UnixSeconds last_action = 0;  // 0 when nothing was done yet
 };
 

@@ -21,7 +21,8 @@ class RowBuilder {
     // Worst case: every byte a quote, plus the apostrophe and two quotes.
     Reserve(value.size() * 2 + 3);
     buffer_[size_++] = '"';
-    if (options_.neutralize_formulas && StartsFormula(value)) buffer_[size_++] = '\'';
+    if (options_.neutralize_formulas && StartsFormula(value))
+      buffer_[size_++] = '\'';
     // Copy the runs between quotes whole; most cells have no quote at all.
     const char* next = value.data();
     const char* end = next + value.size();
@@ -30,7 +31,8 @@ class RowBuilder {
       const char* run_end = quote ? static_cast<const char*>(quote) + 1 : end;
       std::memcpy(buffer_ + size_, next, static_cast<size_t>(run_end - next));
       size_ += static_cast<size_t>(run_end - next);
-      if (quote) buffer_[size_++] = '"';
+      if (quote)
+        buffer_[size_++] = '"';
       next = run_end;
     }
     buffer_[size_++] = '"';
@@ -45,7 +47,8 @@ class RowBuilder {
       digits[count++] = static_cast<char>('0' + value % 10);
       value /= 10;
     } while (value != 0);
-    while (count > 0) buffer_[size_++] = digits[--count];
+    while (count > 0)
+      buffer_[size_++] = digits[--count];
   }
 
   // Same text as CsvWriter::Time; the date part is cached because rows in
@@ -55,7 +58,8 @@ class RowBuilder {
       Text({});
       return;
     }
-    int64_t day = value >= 0 ? value / kSecondsPerDay : (value - kSecondsPerDay + 1) / kSecondsPerDay;
+    int64_t day =
+        value >= 0 ? value / kSecondsPerDay : (value - kSecondsPerDay + 1) / kSecondsPerDay;
     int64_t second_of_day = value - day * kSecondsPerDay;
     if (day != cached_day_) {
       char full[32];
@@ -91,7 +95,8 @@ class RowBuilder {
     Reserve(2);
     buffer_[size_++] = '\r';
     buffer_[size_++] = '\n';
-    if (size_ > capacity_ / 2) Flush();
+    if (size_ > capacity_ / 2)
+      Flush();
     row_started_ = false;
   }
 
@@ -109,7 +114,8 @@ class RowBuilder {
   // Makes room for `bytes`; a cell larger than the buffer goes through a
   // heap buffer of its own size.
   void Reserve(size_t bytes) {
-    if (size_ + bytes <= capacity_) return;
+    if (size_ + bytes <= capacity_)
+      return;
     Flush();
     if (bytes > capacity_) {
       overflow_.resize(bytes);
@@ -141,7 +147,8 @@ void AppendIncidentCsvHeader(const std::vector<IncidentColumn>& columns, CsvOpti
                              std::string* out) {
   CsvWriter writer(out, options);
   writer.BeginFile();
-  for (IncidentColumn column : columns) writer.Text(DisplayName(column));
+  for (IncidentColumn column : columns)
+    writer.Text(DisplayName(column));
   writer.EndRow();
 }
 

@@ -11,7 +11,8 @@ constexpr size_t kMaxOrgs = 256;  // org_ is one byte per row
 // Checks what the columns cannot store rather than what the domain allows:
 // the JSON decoder and the server validate the domain rules.
 Status CheckStorable(const Incident& incident) {
-  if (Status s = ValidateOrgCode(incident.code.org, "code"); !s.ok()) return s;
+  if (Status s = ValidateOrgCode(incident.code.org, "code"); !s.ok())
+    return s;
   if (incident.code.sequence > kMaxSequence) {
     return Status::Invalid("code", "sequence number " + std::to_string(incident.code.sequence) +
                                        " is above the maximum " + std::to_string(kMaxSequence));
@@ -23,7 +24,8 @@ template <typename T>
 void Permute(std::vector<T>* column, const std::vector<uint32_t>& order) {
   std::vector<T> out;
   out.reserve(order.size());
-  for (uint32_t old_row : order) out.push_back((*column)[old_row]);
+  for (uint32_t old_row : order)
+    out.push_back((*column)[old_row]);
   column->swap(out);
 }
 
@@ -31,13 +33,15 @@ void Permute(std::vector<T>* column, const std::vector<uint32_t>& order) {
 
 std::optional<uint32_t> IncidentStore::FindOrg(std::string_view org) const {
   for (size_t i = 0; i < orgs_.size(); ++i) {
-    if (orgs_[i] == org) return static_cast<uint32_t>(i);
+    if (orgs_[i] == org)
+      return static_cast<uint32_t>(i);
   }
   return std::nullopt;
 }
 
 uint32_t IncidentStore::InternOrg(std::string_view org) {
-  if (std::optional<uint32_t> found = FindOrg(org)) return *found;
+  if (std::optional<uint32_t> found = FindOrg(org))
+    return *found;
   orgs_.emplace_back(org);
   row_by_sequence_.emplace_back();
   // Ranks give the alphabetical order of organisations for code sorting.
@@ -46,15 +50,18 @@ uint32_t IncidentStore::InternOrg(std::string_view org) {
   std::sort(by_name.begin(), by_name.end(),
             [&](uint32_t a, uint32_t b) { return orgs_[a] < orgs_[b]; });
   org_rank_.assign(orgs_.size(), 0);
-  for (uint32_t rank = 0; rank < by_name.size(); ++rank) org_rank_[by_name[rank]] = rank;
+  for (uint32_t rank = 0; rank < by_name.size(); ++rank)
+    org_rank_[by_name[rank]] = rank;
   return static_cast<uint32_t>(orgs_.size() - 1);
 }
 
 std::optional<uint32_t> IncidentStore::FindRow(uint32_t org, uint32_t sequence) const {
   const std::vector<uint32_t>& dense = row_by_sequence_[org];
-  if (sequence < dense.size() && dense[sequence] != 0) return dense[sequence] - 1;
+  if (sequence < dense.size() && dense[sequence] != 0)
+    return dense[sequence] - 1;
   auto found = sparse_rows_.find(SparseKey(org, sequence));
-  if (found != sparse_rows_.end()) return found->second;
+  if (found != sparse_rows_.end())
+    return found->second;
   return std::nullopt;
 }
 
@@ -62,7 +69,8 @@ void IncidentStore::IndexRow(uint32_t org, uint32_t sequence, uint32_t row) {
   std::vector<uint32_t>& dense = row_by_sequence_[org];
   size_t dense_limit = 4 * (created_.size() + 1024);
   if (sequence < dense.size() || sequence < dense_limit) {
-    if (sequence >= dense.size()) dense.resize(std::max<size_t>(sequence + 1, dense.size() * 3 / 2));
+    if (sequence >= dense.size())
+      dense.resize(std::max<size_t>(sequence + 1, dense.size() * 3 / 2));
     dense[sequence] = row + 1;
   } else {
     sparse_rows_[SparseKey(org, sequence)] = row;
@@ -70,9 +78,11 @@ void IncidentStore::IndexRow(uint32_t org, uint32_t sequence, uint32_t row) {
 }
 
 void IncidentStore::RebuildCodeIndex() {
-  for (std::vector<uint32_t>& dense : row_by_sequence_) std::fill(dense.begin(), dense.end(), 0);
+  for (std::vector<uint32_t>& dense : row_by_sequence_)
+    std::fill(dense.begin(), dense.end(), 0);
   sparse_rows_.clear();
-  for (uint32_t row = 0; row < created_.size(); ++row) IndexRow(org_[row], sequence_[row], row);
+  for (uint32_t row = 0; row < created_.size(); ++row)
+    IndexRow(org_[row], sequence_[row], row);
 }
 
 void IncidentStore::Append(const Incident& incident, uint32_t org) {
@@ -108,8 +118,10 @@ void IncidentStore::Assign(uint32_t row, const Incident& incident) {
 }
 
 bool IncidentStore::RowLess(uint32_t a, uint32_t b) const {
-  if (created_[a] != created_[b]) return created_[a] < created_[b];
-  if (org_[a] != org_[b]) return org_rank_[org_[a]] < org_rank_[org_[b]];
+  if (created_[a] != created_[b])
+    return created_[a] < created_[b];
+  if (org_[a] != org_[b])
+    return org_rank_[org_[a]] < org_rank_[org_[b]];
   return sequence_[a] < sequence_[b];
 }
 
@@ -132,7 +144,8 @@ void IncidentStore::KeepRows(const std::vector<uint32_t>& order) {
 }
 
 void IncidentStore::Reserve(size_t rows) {
-  if (rows <= created_.capacity()) return;
+  if (rows <= created_.capacity())
+    return;
   created_.reserve(rows);
   modified_.reserve(rows);
   window_start_.reserve(rows);
@@ -168,7 +181,8 @@ Status IncidentStore::Upsert(const std::vector<Incident>& incidents) {
   std::vector<std::string_view> new_orgs;
   for (const Incident& incident : incidents) {
     std::string_view org = incident.code.org;
-    if (FindOrg(org) || std::find(new_orgs.begin(), new_orgs.end(), org) != new_orgs.end()) continue;
+    if (FindOrg(org) || std::find(new_orgs.begin(), new_orgs.end(), org) != new_orgs.end())
+      continue;
     new_orgs.push_back(org);
   }
   if (orgs_.size() + new_orgs.size() > kMaxOrgs) {
@@ -192,7 +206,8 @@ Status IncidentStore::Upsert(const std::vector<Incident>& incidents) {
     moved = moved || (row > 0 && RowLess(row, row - 1));
     IndexRow(org, incident.code.sequence, row);
   }
-  if (moved) SortRows();
+  if (moved)
+    SortRows();
   return Status::Ok();
 }
 
@@ -205,20 +220,24 @@ size_t IncidentStore::Erase(const std::vector<std::string>& codes) {
   size_t dropped = 0;
   for (const std::string& text : codes) {
     Result<IncidentCode> code = ParseIncidentCode(text);
-    if (!code.ok()) continue;
+    if (!code.ok())
+      continue;
     std::optional<uint32_t> org = FindOrg(code->org);
-    if (!org) continue;
+    if (!org)
+      continue;
     std::optional<uint32_t> row = FindRow(*org, code->sequence);
     if (row && !drop[*row]) {
       drop[*row] = true;
       ++dropped;
     }
   }
-  if (dropped == 0) return 0;
+  if (dropped == 0)
+    return 0;
   std::vector<uint32_t> keep;
   keep.reserve(created_.size() - dropped);
   for (uint32_t row = 0; row < created_.size(); ++row) {
-    if (!drop[row]) keep.push_back(row);
+    if (!drop[row])
+      keep.push_back(row);
   }
   KeepRows(keep);
   return dropped;
@@ -229,30 +248,39 @@ std::vector<std::string> IncidentStore::EraseCreatedBefore(UnixSeconds cutoff) {
   std::vector<std::string> codes;
   codes.reserve(end);
   char buffer[48];
-  for (uint32_t row = 0; row < end; ++row) codes.emplace_back(buffer, FormatCode(row, buffer));
-  if (end == 0) return codes;
+  for (uint32_t row = 0; row < end; ++row)
+    codes.emplace_back(buffer, FormatCode(row, buffer));
+  if (end == 0)
+    return codes;
   std::vector<uint32_t> keep(created_.size() - end);
   std::iota(keep.begin(), keep.end(), end);
   KeepRows(keep);
   return codes;
 }
 
-void IncidentStore::Clear() { *this = IncidentStore(); }
+void IncidentStore::Clear() {
+  *this = IncidentStore();
+}
 
 std::optional<uint32_t> IncidentStore::FindByCode(std::string_view text) const {
   Result<IncidentCode> code = ParseIncidentCode(text);
-  if (!code.ok()) return std::nullopt;
+  if (!code.ok())
+    return std::nullopt;
   std::optional<uint32_t> org = FindOrg(code->org);
-  if (!org) return std::nullopt;
+  if (!org)
+    return std::nullopt;
   std::optional<uint32_t> row = FindRow(*org, code->sequence);
-  if (!row || type(*row) != code->type) return std::nullopt;
+  if (!row || type(*row) != code->type)
+    return std::nullopt;
   return row;
 }
 
 std::optional<uint32_t> IncidentStore::FindById(std::string_view id) const {
-  if (id.empty()) return std::nullopt;
+  if (id.empty())
+    return std::nullopt;
   for (uint32_t row = 0; row < created_.size(); ++row) {
-    if (id_.Get(row) == id) return row;
+    if (id_.Get(row) == id)
+      return row;
   }
   return std::nullopt;
 }
@@ -284,7 +312,8 @@ size_t IncidentStore::FormatCode(uint32_t row, char* out) const {
   out[n++] = 'T';
   out[n++] = 'R';
   out[n++] = '-';
-  for (char c : org) out[n++] = c;
+  for (char c : org)
+    out[n++] = c;
   out[n++] = '-';
   char digits[10];
   int count = 0;
@@ -293,8 +322,10 @@ size_t IncidentStore::FormatCode(uint32_t row, char* out) const {
     digits[count++] = static_cast<char>('0' + sequence % 10);
     sequence /= 10;
   } while (sequence != 0);
-  for (int pad = count; pad < 5; ++pad) out[n++] = '0';
-  while (count > 0) out[n++] = digits[--count];
+  for (int pad = count; pad < 5; ++pad)
+    out[n++] = '0';
+  while (count > 0)
+    out[n++] = digits[--count];
   out[n++] = '-';
   out[n++] = CodeLetter(type(row));
   return n;
@@ -307,9 +338,7 @@ uint32_t IncidentStore::LowerBoundCreated(UnixSeconds t) const {
 
 IncidentStore::Memory IncidentStore::MemoryBytes() const {
   Memory memory;
-  auto add = [&](const auto& column) {
-    memory.columns += column.capacity() * sizeof(column[0]);
-  };
+  auto add = [&](const auto& column) { memory.columns += column.capacity() * sizeof(column[0]); };
   add(created_);
   add(modified_);
   add(window_start_);
@@ -322,7 +351,8 @@ IncidentStore::Memory IncidentStore::MemoryBytes() const {
   add(restores_);
   add(org_);
   add(type_);
-  for (const std::vector<uint32_t>& dense : row_by_sequence_) add(dense);
+  for (const std::vector<uint32_t>& dense : row_by_sequence_)
+    add(dense);
   memory.columns += sparse_rows_.size() * 32 + pool_.MemoryBytes();
   memory.identifier_strings = identifier_.MemoryBytes() + id_.MemoryBytes();
   return memory;

@@ -32,7 +32,9 @@ constexpr std::array<char, 256> MakeLowerTable() {
 }
 constexpr std::array<char, 256> kLower = MakeLowerTable();
 
-char Lower(char c) { return kLower[static_cast<unsigned char>(c)]; }
+char Lower(char c) {
+  return kLower[static_cast<unsigned char>(c)];
+}
 
 // Appends the code point `cp` as UTF-8.
 void AppendUtf8(uint32_t cp, std::string* out) {
@@ -52,8 +54,10 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 // and Cyrillic, the scripts most mail in this product's reach uses. Other
 // code points are returned unchanged.
 uint32_t FoldCodePoint(uint32_t cp) {
-  if (cp >= 'A' && cp <= 'Z') return cp + 0x20;
-  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;
+  if (cp >= 'A' && cp <= 'Z')
+    return cp + 0x20;
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)
+    return cp + 0x20;
   if (cp >= 0x100 && cp <= 0x17F && cp != 0x130 && cp != 0x138 && cp != 0x149) {
     // Latin Extended-A pairs upper and lower case, upper first, except in
     // the stretch U+0139..U+0148 and U+0179..U+017E where the pairs shift.
@@ -61,9 +65,12 @@ uint32_t FoldCodePoint(uint32_t cp) {
     bool upper = odd_pairs ? (cp % 2 == 1) : (cp % 2 == 0);
     return upper ? cp + 1 : cp;
   }
-  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) return cp + 0x20;
-  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;
-  if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
+  if (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2)
+    return cp + 0x20;
+  if (cp >= 0x410 && cp <= 0x42F)
+    return cp + 0x20;
+  if (cp >= 0x400 && cp <= 0x40F)
+    return cp + 0x50;
   return cp;
 }
 
@@ -92,7 +99,8 @@ std::string FoldCase(std::string_view text) {
       continue;
     }
     uint32_t cp = length == 2 ? (c & 0x1F) : (c & 0x0F);
-    for (size_t k = 1; k < length; ++k) cp = (cp << 6) | (text[i + k] & 0x3F);
+    for (size_t k = 1; k < length; ++k)
+      cp = (cp << 6) | (text[i + k] & 0x3F);
     AppendUtf8(FoldCodePoint(cp), &out);
     i += length;
   }
@@ -101,11 +109,14 @@ std::string FoldCase(std::string_view text) {
 
 namespace {
 
-std::string LowerAscii(std::string_view text) { return FoldCase(text); }
+std::string LowerAscii(std::string_view text) {
+  return FoldCase(text);
+}
 
 bool IsAscii(std::string_view text) {
   for (char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return false;
   }
   return true;
 }
@@ -115,7 +126,8 @@ bool IsAscii(std::string_view text) {
 bool CouldMatchCode(std::string_view needle_lower) {
   for (char c : needle_lower) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-    if (!ok) return false;
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -132,12 +144,15 @@ class Matcher {
         field_(query.field),
         needle_(LowerAscii(query.text)),
         code_possible_(CouldMatchCode(needle_)) {
-    if (!needle_.empty()) memo_.assign(store.pool_size(), kUnknown);
+    if (!needle_.empty())
+      memo_.assign(store.pool_size(), kUnknown);
   }
 
   bool Matches(uint32_t row) {
-    if ((types_ & (1u << type_column_[row])) == 0) return false;
-    if (needle_.empty()) return true;
+    if ((types_ & (1u << type_column_[row])) == 0)
+      return false;
+    if (needle_.empty())
+      return true;
     switch (field_) {
       case SearchField::kReason:
         return PooledMatches(reason_column_[row]);
@@ -156,12 +171,14 @@ class Matcher {
 
   bool PooledMatches(uint32_t index) {
     uint8_t& known = memo_[index];
-    if (known == kUnknown) known = ContainsIgnoreCase(store_.pooled(index), needle_) ? kYes : kNo;
+    if (known == kUnknown)
+      known = ContainsIgnoreCase(store_.pooled(index), needle_) ? kYes : kNo;
     return known == kYes;
   }
 
   bool CodeMatches(uint32_t row) const {
-    if (!code_possible_) return false;
+    if (!code_possible_)
+      return false;
     char code[48];
     size_t n = store_.FormatCode(row, code);
     return ContainsIgnoreCase(std::string_view(code, n), needle_);
@@ -184,7 +201,8 @@ struct RowSpan {
 };
 
 RowSpan CreatedSpan(const IncidentStore& store, const Query& query) {
-  if (!query.created) return {0, static_cast<uint32_t>(store.size())};
+  if (!query.created)
+    return {0, static_cast<uint32_t>(store.size())};
   uint32_t begin = store.LowerBoundCreated(query.created->begin);
   uint32_t end = store.LowerBoundCreated(query.created->end);
   return {begin, std::max(begin, end)};
@@ -200,7 +218,8 @@ std::array<uint8_t, kIncidentTypeCount> TypeRanks() {
            FoldCase(DisplayName(static_cast<IncidentType>(b)));
   });
   std::array<uint8_t, kIncidentTypeCount> rank{};
-  for (uint8_t i = 0; i < kIncidentTypeCount; ++i) rank[order[i]] = i;
+  for (uint8_t i = 0; i < kIncidentTypeCount; ++i)
+    rank[order[i]] = i;
   return rank;
 }
 
@@ -209,13 +228,16 @@ std::vector<uint32_t> PoolRanks(const IncidentStore& store) {
   std::vector<uint32_t> order(store.pool_size());
   std::iota(order.begin(), order.end(), 0);
   std::vector<std::string> lowered(store.pool_size());
-  for (uint32_t i = 0; i < lowered.size(); ++i) lowered[i] = LowerAscii(store.pooled(i));
+  for (uint32_t i = 0; i < lowered.size(); ++i)
+    lowered[i] = LowerAscii(store.pooled(i));
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    if (lowered[a] != lowered[b]) return lowered[a] < lowered[b];
+    if (lowered[a] != lowered[b])
+      return lowered[a] < lowered[b];
     return store.pooled(a) < store.pooled(b);
   });
   std::vector<uint32_t> rank(order.size());
-  for (uint32_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+  for (uint32_t i = 0; i < order.size(); ++i)
+    rank[order[i]] = i;
   return rank;
 }
 
@@ -224,14 +246,18 @@ std::vector<uint32_t> PoolRanks(const IncidentStore& store) {
 class ColumnLess {
  public:
   ColumnLess(const IncidentStore& store, IncidentColumn column) : store_(store), column_(column) {
-    if (column == IncidentColumn::kType) type_rank_ = TypeRanks();
-    if (column == IncidentColumn::kReason) pool_rank_ = PoolRanks(store);
+    if (column == IncidentColumn::kType)
+      type_rank_ = TypeRanks();
+    if (column == IncidentColumn::kReason)
+      pool_rank_ = PoolRanks(store);
   }
 
   bool operator()(uint32_t a, uint32_t b) const {
     int c = Compare(a, b);
-    if (c != 0) return c < 0;
-    if (store_.org_rank(a) != store_.org_rank(b)) return store_.org_rank(a) < store_.org_rank(b);
+    if (c != 0)
+      return c < 0;
+    if (store_.org_rank(a) != store_.org_rank(b))
+      return store_.org_rank(a) < store_.org_rank(b);
     return store_.sequence(a) < store_.sequence(b);
   }
 
@@ -284,16 +310,19 @@ template <typename OnMatch>
 void ScanSpan(const IncidentStore& store, const Query& query, RowSpan span, bool descending,
               OnMatch&& on_match) {
   uint8_t type_ok[8] = {};
-  for (int t = 0; t < kIncidentTypeCount; ++t) type_ok[t] = (query.types >> t) & 1u;
+  for (int t = 0; t < kIncidentTypeCount; ++t)
+    type_ok[t] = (query.types >> t) & 1u;
   const uint8_t* types = store.type_column();
   auto each_row = [&](auto&& keep) {
     if (descending) {
       for (uint32_t row = span.end; row > span.begin; --row) {
-        if (keep(row - 1)) on_match(row - 1);
+        if (keep(row - 1))
+          on_match(row - 1);
       }
     } else {
       for (uint32_t row = span.begin; row < span.end; ++row) {
-        if (keep(row)) on_match(row);
+        if (keep(row))
+          on_match(row);
       }
     }
   };
@@ -324,9 +353,10 @@ size_t ScanCreatedOrder(const IncidentStore& store, const Query& query, size_t f
                         std::vector<uint32_t>* kept) {
   size_t total = 0;
   size_t last = first + count;
-  ScanSpan(store, query, CreatedSpan(store, query),
-           query.direction == SortDirection::kDescending, [&](uint32_t row) {
-             if (total >= first && total < last) kept->push_back(row);
+  ScanSpan(store, query, CreatedSpan(store, query), query.direction == SortDirection::kDescending,
+           [&](uint32_t row) {
+             if (total >= first && total < last)
+               kept->push_back(row);
              ++total;
            });
   return total;
@@ -364,7 +394,8 @@ std::string_view ApiName(SearchField field) {
 }
 std::optional<SearchField> SearchFieldFromApiName(std::string_view name) {
   for (const SearchFieldNames& row : kSearchFieldNames) {
-    if (row.api == name) return row.field;
+    if (row.api == name)
+      return row.field;
   }
   return std::nullopt;
 }
@@ -373,8 +404,10 @@ std::string_view ApiName(SortDirection direction) {
   return kDirectionNames[static_cast<size_t>(direction)];
 }
 std::optional<SortDirection> SortDirectionFromApiName(std::string_view name) {
-  if (name == kDirectionNames[0]) return SortDirection::kAscending;
-  if (name == kDirectionNames[1]) return SortDirection::kDescending;
+  if (name == kDirectionNames[0])
+    return SortDirection::kAscending;
+  if (name == kDirectionNames[1])
+    return SortDirection::kDescending;
   return std::nullopt;
 }
 
@@ -386,15 +419,20 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle_lower
     return folded.find(needle_lower) != std::string::npos;
   }
   size_t m = needle_lower.size();
-  if (m == 0) return true;
-  if (m > haystack.size()) return false;
+  if (m == 0)
+    return true;
+  if (m > haystack.size())
+    return false;
   const char first = needle_lower[0];
   const size_t last_start = haystack.size() - m;
   for (size_t i = 0; i <= last_start; ++i) {
-    if (Lower(haystack[i]) != first) continue;
+    if (Lower(haystack[i]) != first)
+      continue;
     size_t j = 1;
-    while (j < m && Lower(haystack[i + j]) == needle_lower[j]) ++j;
-    if (j == m) return true;
+    while (j < m && Lower(haystack[i + j]) == needle_lower[j])
+      ++j;
+    if (j == m)
+      return true;
   }
   return false;
 }
@@ -405,8 +443,8 @@ Status ValidateQuery(const Query& query) {
                                            " is out of range: use 50 to 300");
   }
   if (query.page < 1) {
-    return Status::Invalid("page", "page " + std::to_string(query.page) +
-                                       " is invalid: pages are numbered from 1");
+    return Status::Invalid(
+        "page", "page " + std::to_string(query.page) + " is invalid: pages are numbered from 1");
   }
   if (query.text.size() > kMaxSearchTextLength) {
     return Status::Invalid("text", "search text of " + std::to_string(query.text.size()) +
@@ -422,7 +460,8 @@ Status ValidateQuery(const Query& query) {
 }
 
 Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query) {
-  if (Status s = ValidateQuery(query); !s.ok()) return s;
+  if (Status s = ValidateQuery(query); !s.ok())
+    return s;
   QueryPage page;
   size_t first = static_cast<size_t>(query.page - 1) * static_cast<size_t>(query.page_size);
   size_t count = static_cast<size_t>(query.page_size);
@@ -434,24 +473,28 @@ Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query) {
   }
   std::vector<uint32_t> rows = CollectMatches(store, query);
   page.total = rows.size();
-  if (first >= rows.size()) return page;
+  if (first >= rows.size())
+    return page;
   SortByColumn(store, query, first + count, &rows);
   page.rows.assign(rows.begin() + static_cast<std::ptrdiff_t>(first), rows.end());
   return page;
 }
 
 Result<size_t> CountMatches(const IncidentStore& store, const Query& query) {
-  if (Status s = ValidateQuery(query); !s.ok()) return s;
+  if (Status s = ValidateQuery(query); !s.ok())
+    return s;
   size_t total = 0;
   ScanSpan(store, query, CreatedSpan(store, query), false, [&](uint32_t) { ++total; });
   return total;
 }
 
 Result<std::vector<uint32_t>> AllMatches(const IncidentStore& store, const Query& query) {
-  if (Status s = ValidateQuery(query); !s.ok()) return s;
+  if (Status s = ValidateQuery(query); !s.ok())
+    return s;
   std::vector<uint32_t> rows = CollectMatches(store, query);
   if (query.sort == IncidentColumn::kCreated) {
-    if (query.direction == SortDirection::kDescending) std::reverse(rows.begin(), rows.end());
+    if (query.direction == SortDirection::kDescending)
+      std::reverse(rows.begin(), rows.end());
     return rows;
   }
   SortByColumn(store, query, rows.size(), &rows);

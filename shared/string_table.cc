@@ -4,7 +4,8 @@ namespace reclaim {
 
 uint32_t StringPool::Intern(std::string_view value) {
   auto found = index_.find(value);
-  if (found != index_.end()) return found->second;
+  if (found != index_.end())
+    return found->second;
   uint32_t index = static_cast<uint32_t>(values_.size());
   values_.emplace_back(value);
   index_.emplace(values_.back(), index);
@@ -14,7 +15,8 @@ uint32_t StringPool::Intern(std::string_view value) {
 size_t StringPool::MemoryBytes() const {
   size_t bytes = values_.size() * sizeof(std::string);
   for (const std::string& value : values_) {
-    if (value.capacity() > 15) bytes += value.capacity() + 1;  // beyond the small-string buffer
+    if (value.capacity() > 15)
+      bytes += value.capacity() + 1;  // beyond the small-string buffer
   }
   // A hash node holds the key, the value, the cached hash and a link.
   constexpr size_t kNodeBytes = sizeof(std::string_view) + 2 * sizeof(size_t) + sizeof(void*);
@@ -29,7 +31,8 @@ void StringColumn::Append(std::string_view value) {
 }
 
 void StringColumn::Set(size_t row, std::string_view value) {
-  if (value == Get(row)) return;
+  if (value == Get(row))
+    return;
   if (value.size() <= lengths_[row]) {
     chars_.replace(offsets_[row], value.size(), value);
   } else {
@@ -42,7 +45,8 @@ void StringColumn::Set(size_t row, std::string_view value) {
 void StringColumn::Reorder(const std::vector<uint32_t>& order) {
   std::string chars;
   size_t total = 0;
-  for (uint32_t old_row : order) total += lengths_[old_row];
+  for (uint32_t old_row : order)
+    total += lengths_[old_row];
   chars.reserve(total);
   std::vector<uint32_t> offsets;
   std::vector<uint32_t> lengths;

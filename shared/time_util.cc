@@ -5,14 +5,18 @@
 namespace reclaim {
 namespace {
 
-bool IsLeapYear(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+bool IsLeapYear(int year) {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
 
 int DaysInMonth(int year, int month) {
   static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
 }
 
-int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 void WriteDigits(char* out, int value, int width) {
   for (int i = width - 1; i >= 0; --i) {
@@ -23,11 +27,13 @@ void WriteDigits(char* out, int value, int width) {
 
 // Reads exactly `width` decimal digits at `text[*pos]`.
 bool ReadDigits(std::string_view text, size_t* pos, int width, int* value) {
-  if (*pos + width > text.size()) return false;
+  if (*pos + width > text.size())
+    return false;
   int v = 0;
   for (int i = 0; i < width; ++i) {
     char c = text[*pos + i];
-    if (c < '0' || c > '9') return false;
+    if (c < '0' || c > '9')
+      return false;
     v = v * 10 + (c - '0');
   }
   *pos += width;
@@ -36,7 +42,8 @@ bool ReadDigits(std::string_view text, size_t* pos, int width, int* value) {
 }
 
 bool Expect(std::string_view text, size_t* pos, char c) {
-  if (*pos >= text.size() || text[*pos] != c) return false;
+  if (*pos >= text.size() || text[*pos] != c)
+    return false;
   ++*pos;
   return true;
 }
@@ -71,7 +78,8 @@ CivilDate CivilFromDays(int64_t days) {
 }
 
 bool IsValidDate(CivilDate date) {
-  if (date.month < 1 || date.month > 12 || date.day < 1) return false;
+  if (date.month < 1 || date.month > 12 || date.day < 1)
+    return false;
   return date.day <= DaysInMonth(date.year, date.month);
 }
 
@@ -135,17 +143,20 @@ Result<UnixSeconds> ParseIso8601(std::string_view text, const std::string& field
       !ReadDigits(text, &pos, 2, &t.date.day) || !IsValidDate(t.date)) {
     return invalid();
   }
-  if (pos == text.size()) return SecondsFromCivil(t);
+  if (pos == text.size())
+    return SecondsFromCivil(t);
 
   // Time of day, with optional fractional seconds that are dropped.
-  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return invalid();
+  if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ')
+    return invalid();
   ++pos;
   if (!ReadDigits(text, &pos, 2, &t.hour) || !Expect(text, &pos, ':') ||
       !ReadDigits(text, &pos, 2, &t.minute) || !Expect(text, &pos, ':') ||
       !ReadDigits(text, &pos, 2, &t.second) || t.hour > 23 || t.minute > 59 || t.second > 60) {
     return invalid();
   }
-  if (t.second == 60) t.second = 59;  // a leap second reads as the second before it
+  if (t.second == 60)
+    t.second = 59;  // a leap second reads as the second before it
   if (pos < text.size() && (text[pos] == '.' || text[pos] == ',')) {
     ++pos;
     size_t digits = 0;
@@ -153,7 +164,8 @@ Result<UnixSeconds> ParseIso8601(std::string_view text, const std::string& field
       ++pos;
       ++digits;
     }
-    if (digits == 0) return invalid();
+    if (digits == 0)
+      return invalid();
   }
 
   // Zone designator: Z or a numeric offset. A time without one is ambiguous.
@@ -164,12 +176,15 @@ Result<UnixSeconds> ParseIso8601(std::string_view text, const std::string& field
   int offset = 0;
   char sign = text[pos++];
   if (sign == 'Z' || sign == 'z') {
-    if (pos != text.size()) return invalid();
+    if (pos != text.size())
+      return invalid();
   } else if (sign == '+' || sign == '-') {
     int hours = 0;
     int minutes = 0;
-    if (!ReadDigits(text, &pos, 2, &hours)) return invalid();
-    if (pos < text.size() && text[pos] == ':') ++pos;
+    if (!ReadDigits(text, &pos, 2, &hours))
+      return invalid();
+    if (pos < text.size() && text[pos] == ':')
+      ++pos;
     if (!ReadDigits(text, &pos, 2, &minutes) || pos != text.size() || hours > 23 || minutes > 59) {
       return invalid();
     }

@@ -22,9 +22,10 @@ std::vector<std::string> CodesInStoreOrder(const IncidentStore& store) {
 
 TEST_CASE("store keeps rows in created order") {
   IncidentStore store;
-  REQUIRE(store.Upsert({MakeIncident("ACME", 3, IncidentType::kManual, 300, "c"),
-                        MakeIncident("ACME", 1, IncidentType::kRestore, 100, "a"),
-                        MakeIncident("ACME", 2, IncidentType::kAutomatic, 300, "b")})
+  REQUIRE(store
+              .Upsert({MakeIncident("ACME", 3, IncidentType::kManual, 300, "c"),
+                       MakeIncident("ACME", 1, IncidentType::kRestore, 100, "a"),
+                       MakeIncident("ACME", 2, IncidentType::kAutomatic, 300, "b")})
               .ok());
   REQUIRE(store.Upsert(MakeIncident("ACME", 4, IncidentType::kNotifyOnly, 200, "d")).ok());
   std::vector<std::string> expected = {"TR-ACME-00001-R", "TR-ACME-00004-N", "TR-ACME-00002-A",
@@ -71,8 +72,8 @@ TEST_CASE("store upsert replaces by code") {
   IncidentStore store;
   REQUIRE(store.Upsert(MakeIncident("ACME", 1, IncidentType::kManual, 100, "first")).ok());
   REQUIRE(store.Upsert(MakeIncident("ACME", 2, IncidentType::kManual, 200, "second")).ok());
-  Incident changed = MakeIncident("ACME", 1, IncidentType::kManual, 100, "first, updated",
-                                  std::string(64, 'b'));
+  Incident changed =
+      MakeIncident("ACME", 1, IncidentType::kManual, 100, "first, updated", std::string(64, 'b'));
   changed.counts = {3, 3, 0, 0};
   REQUIRE(store.Upsert(changed).ok());
   CHECK(store.size() == 2);
@@ -90,25 +91,26 @@ TEST_CASE("store upsert replaces by code") {
 
 TEST_CASE("store find by code and id") {
   IncidentStore store;
-  REQUIRE(store.Upsert({MakeIncident("ACME", 5, IncidentType::kManual, 100, "a"),
-                        MakeIncident("BETA", 5, IncidentType::kAutomatic, 100, "b"),
-                        MakeIncident("ACME", 900000000, IncidentType::kManual, 50, "sparse")})
+  REQUIRE(store
+              .Upsert({MakeIncident("ACME", 5, IncidentType::kManual, 100, "a"),
+                       MakeIncident("BETA", 5, IncidentType::kAutomatic, 100, "b"),
+                       MakeIncident("ACME", 900000000, IncidentType::kManual, 50, "sparse")})
               .ok());
   struct Row {
     const char* code;
     bool found;
   };
   const Row rows[] = {
-      {"TR-ACME-00005-M", true},    {"TR-BETA-00005-A", true},
-      {"TR-ACME-900000000-M", true}, {"TR-ACME-00005-A", false},
-      {"TR-GAMMA-00005-M", false},  {"TR-ACME-00006-M", false},
+      {"TR-ACME-00005-M", true},  {"TR-BETA-00005-A", true},   {"TR-ACME-900000000-M", true},
+      {"TR-ACME-00005-A", false}, {"TR-GAMMA-00005-M", false}, {"TR-ACME-00006-M", false},
       {"not a code", false},
   };
   for (const Row& row : rows) {
     INFO("code " << row.code);
     std::optional<uint32_t> found = store.FindByCode(row.code);
     CHECK(found.has_value() == row.found);
-    if (found) CHECK(FormatIncidentCode(store.Get(*found).code) == row.code);
+    if (found)
+      CHECK(FormatIncidentCode(store.Get(*found).code) == row.code);
   }
   std::optional<uint32_t> by_id = store.FindById("id-BETA-5");
   REQUIRE(by_id.has_value());
@@ -130,7 +132,8 @@ TEST_CASE("store erase by code and by age") {
   IncidentStore store;
   std::vector<Incident> batch;
   for (uint32_t i = 1; i <= 6; ++i) {
-    batch.push_back(MakeIncident("ACME", i, IncidentType::kManual, i * 100, "r" + std::to_string(i)));
+    batch.push_back(
+        MakeIncident("ACME", i, IncidentType::kManual, i * 100, "r" + std::to_string(i)));
   }
   REQUIRE(store.Upsert(batch).ok());
   CHECK(store.Erase({"TR-ACME-00002-M", "TR-ACME-00004-M", "TR-ACME-00099-M", "junk"}) == 2);

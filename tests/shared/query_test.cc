@@ -17,7 +17,8 @@ std::vector<std::string> PageCodes(const IncidentStore& store, const Query& quer
   Result<QueryPage> page = RunQuery(store, query);
   REQUIRE(page.ok());
   std::vector<std::string> codes;
-  for (uint32_t row : page->rows) codes.push_back(FormatIncidentCode(store.Get(row).code));
+  for (uint32_t row : page->rows)
+    codes.push_back(FormatIncidentCode(store.Get(row).code));
   return codes;
 }
 
@@ -28,9 +29,8 @@ IncidentStore SmallQueue() {
   Incident automatic =
       MakeIncident("ACME", 2, IncidentType::kAutomatic, 7200, "Verdict: malicious hash");
   Incident restore = MakeIncident("ACME", 3, IncidentType::kRestore, 10800, "Restoring a message");
-  Incident notify =
-      MakeIncident("ACME", 4, IncidentType::kNotifyOnly, 14400, "Notify: hash seen",
-                   "<Campaign.42@Mail.Example.NET>");
+  Incident notify = MakeIncident("ACME", 4, IncidentType::kNotifyOnly, 14400, "Notify: hash seen",
+                                 "<Campaign.42@Mail.Example.NET>");
   Incident clawback =
       MakeIncident("ACME", 5, IncidentType::kMepClawback, 18000, "Misaddressed payroll");
   clawback.criteria.to = "Payroll@Example.com";
@@ -44,7 +44,8 @@ IncidentStore SmallQueue() {
 }
 
 bool ContainsLowered(std::string haystack, const std::string& needle) {
-  for (char& c : haystack) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : haystack)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return haystack.find(needle) != std::string::npos;
 }
 // The random data is ASCII, so std::tolower is an independent reference.
@@ -53,14 +54,18 @@ bool ContainsLowered(std::string haystack, const std::string& needle) {
 // one comparator, the way the engine is specified.
 std::vector<std::string> ReferenceQuery(std::vector<Incident> incidents, const Query& query) {
   std::string needle = query.text;
-  for (char& c : needle) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : needle)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::vector<Incident> kept;
   for (const Incident& incident : incidents) {
-    if (!(query.types & TypeBit(incident.code.type))) continue;
-    if (query.created && !query.created->Contains(incident.created)) continue;
+    if (!(query.types & TypeBit(incident.code.type)))
+      continue;
+    if (query.created && !query.created->Contains(incident.created))
+      continue;
     std::string code = FormatIncidentCode(incident.code);
     bool text_ok = needle.empty();
-    if (!text_ok && query.field == SearchField::kIncidentId) text_ok = ContainsLowered(code, needle);
+    if (!text_ok && query.field == SearchField::kIncidentId)
+      text_ok = ContainsLowered(code, needle);
     if (!text_ok && query.field == SearchField::kReason) {
       text_ok = ContainsLowered(incident.reason, needle);
     }
@@ -70,41 +75,54 @@ std::vector<std::string> ReferenceQuery(std::vector<Incident> incidents, const Q
                 ContainsLowered(incident.criteria.from, needle) ||
                 ContainsLowered(incident.criteria.to, needle);
     }
-    if (text_ok) kept.push_back(incident);
+    if (text_ok)
+      kept.push_back(incident);
   }
   auto key_less = [&](const Incident& a, const Incident& b) -> int {
     auto three = [](auto x, auto y) { return x < y ? -1 : (y < x ? 1 : 0); };
     std::string ra = a.reason, rb = b.reason;
-    for (char& c : ra) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    for (char& c : rb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : ra)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : rb)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     switch (query.sort) {
-      case IncidentColumn::kCode: return 0;
+      case IncidentColumn::kCode:
+        return 0;
       case IncidentColumn::kType:
         return three(FoldCase(DisplayName(a.code.type)), FoldCase(DisplayName(b.code.type)));
-      case IncidentColumn::kCreated: return three(a.created, b.created);
-      case IncidentColumn::kModified: return three(a.modified, b.modified);
+      case IncidentColumn::kCreated:
+        return three(a.created, b.created);
+      case IncidentColumn::kModified:
+        return three(a.modified, b.modified);
       case IncidentColumn::kIdentifier:
         return three(a.criteria.identifier, b.criteria.identifier);
       case IncidentColumn::kReason:
         return ra != rb ? three(ra, rb) : three(a.reason, b.reason);
-      case IncidentColumn::kIdentified: return three(a.counts.identified, b.counts.identified);
-      case IncidentColumn::kRemoved: return three(a.counts.removed, b.counts.removed);
-      case IncidentColumn::kFailed: return three(a.counts.failed, b.counts.failed);
-      case IncidentColumn::kRestored: return three(a.counts.restored, b.counts.restored);
+      case IncidentColumn::kIdentified:
+        return three(a.counts.identified, b.counts.identified);
+      case IncidentColumn::kRemoved:
+        return three(a.counts.removed, b.counts.removed);
+      case IncidentColumn::kFailed:
+        return three(a.counts.failed, b.counts.failed);
+      case IncidentColumn::kRestored:
+        return three(a.counts.restored, b.counts.restored);
     }
     return 0;
   };
   auto less = [&](const Incident& a, const Incident& b) {
     int c = key_less(a, b);
-    if (c != 0) return c < 0;
-    if (a.code.org != b.code.org) return a.code.org < b.code.org;
+    if (c != 0)
+      return c < 0;
+    if (a.code.org != b.code.org)
+      return a.code.org < b.code.org;
     return a.code.sequence < b.code.sequence;
   };
   std::sort(kept.begin(), kept.end(), [&](const Incident& a, const Incident& b) {
     return query.direction == SortDirection::kAscending ? less(a, b) : less(b, a);
   });
   std::vector<std::string> codes;
-  for (const Incident& incident : kept) codes.push_back(FormatIncidentCode(incident.code));
+  for (const Incident& incident : kept)
+    codes.push_back(FormatIncidentCode(incident.code));
   return codes;
 }
 
@@ -137,8 +155,10 @@ TEST_CASE("query search fields") {
       {SearchField::kAll, "payroll@", {"TR-ACME-00005-C"}},
       {SearchField::kAll, "00001", {"TR-ACME-00001-M"}},
       {SearchField::kAll, "no such text", {}},
-      {SearchField::kReason, "", {"TR-ACME-00005-C", "TR-ACME-00004-N", "TR-ACME-00003-R",
-                                  "TR-ACME-00002-A", "TR-ACME-00001-M"}},
+      {SearchField::kReason,
+       "",
+       {"TR-ACME-00005-C", "TR-ACME-00004-N", "TR-ACME-00003-R", "TR-ACME-00002-A",
+        "TR-ACME-00001-M"}},
   };
   for (const Row& row : rows) {
     INFO("field " << ApiName(row.field) << " text '" << row.text << "'");
@@ -232,7 +252,8 @@ TEST_CASE("query paging") {
     size_t first = static_cast<size_t>(page - 1) * 100;
     size_t last = std::min<size_t>(first + 100, all.size());
     std::vector<std::string> expected;
-    if (first < all.size()) expected.assign(all.begin() + first, all.begin() + last);
+    if (first < all.size())
+      expected.assign(all.begin() + first, all.begin() + last);
     CHECK(PageCodes(store, query) == expected);
   }
 }
@@ -258,14 +279,16 @@ TEST_CASE("query matches the reference on random data") {
             query.field = field;
             query.types = mask;
             query.page_size = 300;
-            if (column % 2 == 0) query.created = TimeRange{1700000000 + 5 * 3600, 1700000000 + 30 * 3600};
+            if (column % 2 == 0)
+              query.created = TimeRange{1700000000 + 5 * 3600, 1700000000 + 30 * 3600};
             INFO("sort " << ApiName(query.sort) << " " << ApiName(direction) << " text '" << text
                          << "' field " << ApiName(field) << " types " << int(mask));
             std::vector<std::string> expected = ReferenceQuery(incidents, query);
             Result<std::vector<uint32_t>> all = AllMatches(store, query);
             REQUIRE(all.ok());
             std::vector<std::string> got;
-            for (uint32_t row : *all) got.push_back(FormatIncidentCode(store.Get(row).code));
+            for (uint32_t row : *all)
+              got.push_back(FormatIncidentCode(store.Get(row).code));
             CHECK(got == expected);
             std::vector<std::string> first_page(
                 expected.begin(), expected.begin() + std::min<size_t>(300, expected.size()));
@@ -284,12 +307,18 @@ TEST_CASE("case-insensitive substring") {
     bool found;
   };
   const Row rows[] = {
-      {"Removing messages", "remov", true},  {"REMOVE", "remove", true},
-      {"abc", "", true},                     {"", "a", false},
-      {"ab", "abc", false},                  {"xxaxab", "ab", true},
-      {"Überweisung", "überweisung", true},  {"ÜBERWEISUNG", "überweisung", true},
-      {"ВАШ АККАУНТ", "аккаунт", true},      {"Łódź", "łódź", true},
-      {"ΕΛΛΗΝΙΚΆ", "ελλην", true},           {"ÄRGER", "ä", true},
+      {"Removing messages", "remov", true},
+      {"REMOVE", "remove", true},
+      {"abc", "", true},
+      {"", "a", false},
+      {"ab", "abc", false},
+      {"xxaxab", "ab", true},
+      {"Überweisung", "überweisung", true},
+      {"ÜBERWEISUNG", "überweisung", true},
+      {"ВАШ АККАУНТ", "аккаунт", true},
+      {"Łódź", "łódź", true},
+      {"ΕΛΛΗΝΙΚΆ", "ελλην", true},
+      {"ÄRGER", "ä", true},
   };
   for (const Row& row : rows) {
     INFO("'" << std::string(row.haystack) << "' contains '" << std::string(row.needle) << "'");
@@ -309,7 +338,8 @@ TEST_CASE("queue CSV export") {
   std::string csv = ExportIncidentsCsv(store, *rows, columns, CsvOptions{true, true});
   std::string expected =
       "\xEF\xBB\xBF"
-      "\"Incident ID\",\"Removed Messages\",\"Date Created\",\"File Hash / Message ID\",\"Type\"\r\n"
+      "\"Incident ID\",\"Removed Messages\",\"Date Created\",\"File Hash / Message "
+      "ID\",\"Type\"\r\n"
       "\"TR-ACME-00004-N\",0,\"1970-01-01T04:00:00Z\",\"<Campaign.42@Mail.Example.NET>\","
       "\"Notify Only\"\r\n"
       "\"TR-ACME-00001-M\",3,\"1970-01-01T01:00:00Z\",\"" +
@@ -331,13 +361,15 @@ TEST_CASE("queue CSV equals CsvWriter cells") {
   IncidentStore store;
   REQUIRE(store.Upsert(incidents).ok());
   std::vector<uint32_t> rows(store.size());
-  for (uint32_t i = 0; i < rows.size(); ++i) rows[i] = i;
+  for (uint32_t i = 0; i < rows.size(); ++i)
+    rows[i] = i;
   for (bool neutralize : {true, false}) {
     CsvOptions options{false, neutralize};
     INFO("neutralize " << neutralize);
     std::string expected;
     CsvWriter writer(&expected, options);
-    for (IncidentColumn column : AllIncidentColumns()) writer.Text(DisplayName(column));
+    for (IncidentColumn column : AllIncidentColumns())
+      writer.Text(DisplayName(column));
     writer.EndRow();
     for (uint32_t row : rows) {
       Incident incident = store.Get(row);

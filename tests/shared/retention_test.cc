@@ -25,10 +25,11 @@ TEST_CASE("retention finds incidents past the keep period") {
   const UnixSeconds now = 1796399754;
   const UnixSeconds day = 86400;
   IncidentStore store;
-  REQUIRE(store.Upsert({MakeIncident("ACME", 1, IncidentType::kManual, now - 400 * day, "old"),
-                        MakeIncident("ACME", 2, IncidentType::kManual, now - 365 * day - 1, "just"),
-                        MakeIncident("ACME", 3, IncidentType::kManual, now - 365 * day, "edge"),
-                        MakeIncident("ACME", 4, IncidentType::kManual, now - day, "new")})
+  REQUIRE(store
+              .Upsert({MakeIncident("ACME", 1, IncidentType::kManual, now - 400 * day, "old"),
+                       MakeIncident("ACME", 2, IncidentType::kManual, now - 365 * day - 1, "just"),
+                       MakeIncident("ACME", 3, IncidentType::kManual, now - 365 * day, "edge"),
+                       MakeIncident("ACME", 4, IncidentType::kManual, now - day, "new")})
               .ok());
   std::vector<std::string> expected = {"TR-ACME-00001-M", "TR-ACME-00002-M"};
   CHECK(ExpiredCodes(store, now, 365) == expected);

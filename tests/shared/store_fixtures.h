@@ -32,16 +32,18 @@ inline std::vector<Incident> RandomIncidents(size_t count, uint32_t seed) {
   std::mt19937 random(seed);
   const char* orgs[] = {"ACME", "BETA", "A1"};
   const char* reasons[] = {"Removing messages by ID", "Restoring a message",
-                           "Phish reported by SOC", "REMOVE campaign", "Removing a restore",
-                           "Clawback of misaddressed mail", "Verdict: malicious hash"};
+                           "Phish reported by SOC",   "REMOVE campaign",
+                           "Removing a restore",      "Clawback of misaddressed mail",
+                           "Verdict: malicious hash"};
   const char* people[] = {"", "alice@example.com", "Bob@Example.NET", "carol@corp.example"};
   std::vector<Incident> incidents;
   for (size_t i = 0; i < count; ++i) {
     IncidentType type = kAllIncidentTypes[random() % kIncidentTypeCount];
     // Few distinct times so that ties in every sort column are common.
     UnixSeconds created = 1700000000 + static_cast<UnixSeconds>(random() % 50) * 3600;
-    std::string identifier = random() % 2 ? std::string(64, "0123456789abcdef"[random() % 16])
-                                          : "<msg" + std::to_string(random() % 100) + "@Mail.Example>";
+    std::string identifier = random() % 2
+                                 ? std::string(64, "0123456789abcdef"[random() % 16])
+                                 : "<msg" + std::to_string(random() % 100) + "@Mail.Example>";
     Incident incident = MakeIncident(orgs[random() % 3], static_cast<uint32_t>(i + 1), type,
                                      created, reasons[random() % 7], identifier);
     incident.modified = created + static_cast<UnixSeconds>(random() % 5) * 60;

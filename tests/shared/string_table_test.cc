@@ -17,7 +17,8 @@ TEST_CASE("string pool interns values") {
   CHECK(pool.Get(a) == "Restoring a message");
   CHECK(pool.Get(b) == "Removing messages by ID");
   // Many inserts must not invalidate earlier values (the index holds views).
-  for (int i = 0; i < 5000; ++i) pool.Intern("reason " + std::to_string(i));
+  for (int i = 0; i < 5000; ++i)
+    pool.Intern("reason " + std::to_string(i));
   CHECK(pool.Get(a) == "Restoring a message");
   CHECK(pool.Intern("reason 4321") == pool.Intern(std::string("reason 4321")));
   CHECK(pool.size() == 5003);

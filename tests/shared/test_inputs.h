@@ -15,14 +15,16 @@
 namespace reclaim::testing {
 
 inline std::string ExternalInputsDir() {
-  if (const char* env = std::getenv("RECLAIM_SHARED_INPUTS"); env && *env) return env;
+  if (const char* env = std::getenv("RECLAIM_SHARED_INPUTS"); env && *env)
+    return env;
   return RECLAIM_SHARED_INPUTS;
 }
 
 // Reads a whole file, or nothing when it cannot be opened.
 inline std::optional<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in)
+    return std::nullopt;
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
