@@ -1,0 +1,367 @@
+// Benchmark of IMAP removal against `doveadm move` on one Dovecot.
+//
+// Starts a private Dovecot on 127.0.0.1 (tests/server/dovecot_harness.h) and
+// creates two sets of users with the same mail: `r<i>@example.com` for
+// Reclaim and `d<i>@example.com` for doveadm. Each user gets `copies` copies
+// of one campaign message (every fourth one in Archive, the rest in INBOX)
+// and `unrelated` other messages, and every user has an empty Reclaim-Hold
+// folder, as after an earlier incident. The Reclaim set is indexed before
+// the clock starts. Then, in the same run, it times:
+//
+//   Reclaim  Identify + Remove by Message-ID through the IMAP connector (one
+//            master login per mailbox).
+//   doveadm  one `doveadm -c <conf> move -F <user list> Reclaim-Hold NOT
+//            mailbox Reclaim-Hold header Message-ID <id>`: one process that
+//            visits every user of the list, as an administrator would move
+//            one message out of all mailboxes.
+//
+// Before printing, `doveadm search` must find every copy of both sets in
+// Reclaim-Hold and none elsewhere; otherwise the run fails.
+//
+// Needs root and the dovecot-imapd package. Exit status: 0 done, 1 a step
+// failed, 2 invalid arguments or Dovecot unavailable.
+//
+// Usage: reclaim_imap_bench [users] [copies] [unrelated] [parallel]
+// Defaults: 100 users per set, 10 copies and 3 unrelated messages per user,
+// and the engine's default for RemediatorOptions::parallel_mailboxes.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sync-server/index/message_index.h"
+#include "sync-server/mail/mime_parser.h"
+#include "sync-server/mailbox/imap_client.h"
+#include "sync-server/mailbox/imap_connector.h"
+#include "sync-server/remediation/remediator.h"
+#include "tests/server/dovecot_harness.h"
+
+namespace {
+
+using namespace reclaim;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr char kCampaignId[] = "<invoice-7731.campaign@billing-notice.example>";
+constexpr char kPassword[] = "bench-password";
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// A phishing message of about 2 KB as one recipient receives it.
+std::string CampaignMessage(const std::string& recipient) {
+  std::string body;
+  for (int line = 0; line < 20; ++line) {
+    body += "<p>Your invoice 7731 is overdue. Open the secure portal to avoid a late fee of "
+            "EUR 49.00.</p>\r\n";
+  }
+  return "Return-Path: <billing@billing-notice.example>\r\n"
+         "Delivered-To: " +
+         recipient +
+         "\r\n"
+         "From: \"Accounts\" <billing@billing-notice.example>\r\n"
+         "To: " +
+         recipient +
+         "\r\n"
+         "Subject: Overdue invoice 7731\r\n"
+         "Date: Fri, 04 Dec 2026 08:15:00 +0000\r\n"
+         "Message-ID: " +
+         kCampaignId +
+         "\r\n"
+         "MIME-Version: 1.0\r\n"
+         "Content-Type: text/html; charset=utf-8\r\n"
+         "\r\n" +
+         body;
+}
+
+std::string UnrelatedMessage(const std::string& recipient, int user, int n) {
+  const std::string id = std::to_string(user) + "." + std::to_string(n);
+  return "From: colleague@example.com\r\nTo: " + recipient + "\r\nSubject: Notes " + id +
+         "\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <notes." + id +
+         "@example.com>\r\n\r\nMeeting notes " + id + ".\r\n";
+}
+
+// Fills one mailbox over IMAP APPEND through one master login.
+Status FillMailbox(const DovecotHarness& dovecot, const std::string& address, int user,
+                   int copies, int unrelated) {
+  ImapLogin login;
+  login.url = dovecot.url() + "/";
+  login.username = address + "*" + dovecot.master_user();
+  login.password = dovecot.master_password();
+  login.timeout_seconds = 30;
+  login.max_response_bytes = 1 << 20;
+  ImapClient client(login);
+  const auto run = [&](ImapCommand command) -> Status {
+    Result<ImapReply> reply = client.Execute(command);
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    if (!reply->ok()) {
+      return Status::Internal("'" + command.Describe() + "' for " + address +
+                              " failed: " + reply->text);
+    }
+    return Status::Ok();
+  };
+  for (const char* folder : {"Archive", "Reclaim-Hold"}) {
+    if (Status s = run(ImapCommand(std::string("CREATE ") + folder)); !s.ok()) {
+      return s;
+    }
+  }
+  const std::string campaign = CampaignMessage(address);
+  for (int copy = 0; copy < copies; ++copy) {
+    const std::string folder = copy % 4 == 3 ? "Archive" : "INBOX";
+    const std::string flags = copy % 2 == 0 ? "(\\Seen) " : "() ";
+    if (Status s = run(ImapCommand("APPEND " + folder + " " + flags).AppendLiteral(campaign));
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (int n = 0; n < unrelated; ++n) {
+    const ImapCommand append =
+        ImapCommand("APPEND INBOX () ").AppendLiteral(UnrelatedMessage(address, user, n));
+    if (Status s = run(append); !s.ok()) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
+
+// Counts the campaign copies of the users in `user_file` whose folder is
+// (`in_hold`) or is not Reclaim-Hold, with `doveadm search`, which prints
+// one line per message.
+Result<int> CountCopies(const DovecotHarness& dovecot, const std::string& user_file,
+                        bool in_hold) {
+  std::vector<std::string> args = {"search", "-F", user_file};
+  if (!in_hold) {
+    args.push_back("NOT");
+  }
+  for (const char* word : {"mailbox", "Reclaim-Hold", "header", "Message-ID", kCampaignId}) {
+    args.push_back(word);
+  }
+  Result<std::string> out = dovecot.Doveadm(args);
+  if (!out.ok()) {
+    return out.status();
+  }
+  int lines = 0;
+  for (char c : *out) {
+    lines += c == '\n' ? 1 : 0;
+  }
+  return lines;
+}
+
+// Checks that all `expected` copies of a set are in Reclaim-Hold and no
+// other copy is left.
+Status CheckAllHeld(const DovecotHarness& dovecot, const std::string& user_file, int expected,
+                    const std::string& label) {
+  Result<int> held = CountCopies(dovecot, user_file, /*in_hold=*/true);
+  Result<int> left = CountCopies(dovecot, user_file, /*in_hold=*/false);
+  if (!held.ok()) {
+    return held.status();
+  }
+  if (!left.ok()) {
+    return left.status();
+  }
+  if (*held != expected || *left != 0) {
+    return Status::Internal(label + ": doveadm search finds " + std::to_string(*held) +
+                            " copies in Reclaim-Hold (expected " + std::to_string(expected) +
+                            ") and " + std::to_string(*left) + " elsewhere (expected 0)");
+  }
+  return Status::Ok();
+}
+
+Status WriteUserFile(const std::string& path, const std::vector<std::string>& users) {
+  std::ofstream file(path);
+  for (const std::string& user : users) {
+    file << user << "\n";
+  }
+  file.close();
+  return file ? Status::Ok() : Status::Internal("cannot write user list " + path);
+}
+
+// Runs Identify + Remove for the campaign on the Reclaim set and returns the
+// seconds it took.
+Result<double> TimeReclaim(Database* db, ConnectorRegistry* registry, int expected,
+                           size_t parallel) {
+  IncidentRepository repository(db, "BENCH", RandomId);
+  RemediatorOptions options;
+  options.parallel_mailboxes = parallel;
+  options.clock = [] { return static_cast<UnixSeconds>(std::time(nullptr)); };
+  Remediator remediator(db, registry, &repository, options);
+  RemediationRequest request;
+  request.identifier = kCampaignId;
+  request.reason = "Benchmark: overdue invoice phishing";
+
+  const Clock::time_point start = Clock::now();
+  Result<Incident> incident = remediator.Identify(request);
+  if (!incident.ok()) {
+    return incident.status();
+  }
+  JobControl control;
+  Status removed = remediator.Remove(incident->id, {}, &control);
+  const double seconds = Seconds(start);
+  if (!removed.ok()) {
+    return removed;
+  }
+  Result<Incident> done = repository.Get(incident->id);
+  if (!done.ok()) {
+    return done.status();
+  }
+  if (static_cast<int>(done->counts.removed) != expected || done->counts.failed != 0) {
+    return Status::Internal("Reclaim removed " + std::to_string(done->counts.removed) +
+                            " copies and failed " + std::to_string(done->counts.failed) +
+                            "; expected " + std::to_string(expected) + " removed");
+  }
+  return seconds;
+}
+
+int Fail(const Status& status, const std::string& step) {
+  std::fprintf(stderr, "%s failed: %s\n", step.c_str(), status.message().c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int users = argc > 1 ? std::atoi(argv[1]) : 100;
+  const int copies = argc > 2 ? std::atoi(argv[2]) : 10;
+  const int unrelated = argc > 3 ? std::atoi(argv[3]) : 3;
+  const int parallel =
+      argc > 4 ? std::atoi(argv[4]) : static_cast<int>(RemediatorOptions().parallel_mailboxes);
+  if (users <= 0 || copies <= 0 || unrelated < 0 || parallel <= 0) {
+    std::fprintf(stderr,
+                 "usage: %s [users > 0] [copies > 0] [unrelated >= 0] [parallel mailboxes > 0]\n",
+                 argv[0]);
+    return 2;
+  }
+  const std::string unavailable = DovecotHarness::UnavailableReason();
+  if (!unavailable.empty()) {
+    std::fprintf(stderr, "cannot run: %s\n", unavailable.c_str());
+    return 2;
+  }
+  InitMimeParser();
+  Result<std::unique_ptr<DovecotHarness>> started = DovecotHarness::Start();
+  if (!started.ok()) {
+    std::fprintf(stderr, "cannot start Dovecot: %s\n", started.status().message().c_str());
+    return 2;
+  }
+  DovecotHarness& dovecot = **started;
+  char pattern[] = "/tmp/reclaim-imap-bench-XXXXXX";
+  if (mkdtemp(pattern) == nullptr) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  const fs::path work = pattern;
+  struct RemoveOnExit {
+    fs::path path;
+    ~RemoveOnExit() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  } cleanup{work};
+
+  // Set-up: both sets get the same mail.
+  std::vector<std::string> reclaim_users;
+  std::vector<std::string> doveadm_users;
+  for (int i = 0; i < users; ++i) {
+    reclaim_users.push_back("r" + std::to_string(i) + "@example.com");
+    doveadm_users.push_back("d" + std::to_string(i) + "@example.com");
+  }
+  const Clock::time_point setup_start = Clock::now();
+  // Every user is added before the first login, because Dovecot reads the
+  // passwd-file again only when its modification time (in seconds) changes.
+  for (const std::vector<std::string>* set : {&reclaim_users, &doveadm_users}) {
+    for (const std::string& address : *set) {
+      if (Status s = dovecot.AddUser(address, kPassword); !s.ok()) {
+        return Fail(s, "adding user " + address);
+      }
+    }
+  }
+  for (const std::vector<std::string>* set : {&reclaim_users, &doveadm_users}) {
+    for (int i = 0; i < users; ++i) {
+      const std::string& address = (*set)[i];
+      if (Status s = FillMailbox(dovecot, address, i, copies, unrelated); !s.ok()) {
+        return Fail(s, "filling mailbox " + address);
+      }
+    }
+  }
+  const std::string reclaim_file = (work / "reclaim-users").string();
+  const std::string doveadm_file = (work / "doveadm-users").string();
+  for (const auto& [path, set] : {std::make_pair(reclaim_file, &reclaim_users),
+                                  std::make_pair(doveadm_file, &doveadm_users)}) {
+    if (Status s = WriteUserFile(path, *set); !s.ok()) {
+      return Fail(s, "writing the user list");
+    }
+  }
+  const int per_set = users * copies;
+  std::printf("set-up        2 x %d users, %d campaign copies + %d other messages each: %.1f s\n",
+              users, copies, unrelated, Seconds(setup_start));
+
+  // Index the Reclaim set, untimed: the index exists before an incident.
+  Result<std::unique_ptr<Database>> db = Database::Open((work / "reclaim.db").string());
+  if (!db.ok()) {
+    return Fail(db.status(), "opening the database");
+  }
+  ImapSettings settings;
+  settings.name = "dovecot";
+  settings.url = dovecot.url();
+  settings.master_user = dovecot.master_user();
+  settings.password = dovecot.master_password();
+  settings.domains = {"example.com"};
+  settings.mailboxes = reclaim_users;
+  Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+  if (!connector.ok()) {
+    return Fail(connector.status(), "creating the IMAP connector");
+  }
+  ConnectorRegistry registry;
+  if (Status s = registry.Add(std::move(*connector), {"example.com"}); !s.ok()) {
+    return Fail(s, "registering the IMAP connector");
+  }
+  const Clock::time_point index_start = Clock::now();
+  MessageIndex index(db->get());
+  IndexStats stats = IndexConnector(*registry.All().front(), &index,
+                                    static_cast<UnixSeconds>(std::time(nullptr)));
+  if (!stats.errors.empty()) {
+    return Fail(Status::Internal(stats.errors.front()), "indexing");
+  }
+  std::printf("index         %d messages of the Reclaim set in %.1f s\n", stats.added,
+              Seconds(index_start));
+
+  // (a) Reclaim.
+  Result<double> reclaim_seconds =
+      TimeReclaim(db->get(), &registry, per_set, static_cast<size_t>(parallel));
+  if (!reclaim_seconds.ok()) {
+    return Fail(reclaim_seconds.status(), "Reclaim removal");
+  }
+
+  // (b) doveadm move, the same moves on the doveadm set.
+  const Clock::time_point doveadm_start = Clock::now();
+  Result<std::string> moved =
+      dovecot.Doveadm({"move", "-F", doveadm_file, "Reclaim-Hold", "NOT", "mailbox",
+                       "Reclaim-Hold", "header", "Message-ID", kCampaignId});
+  const double doveadm_seconds = Seconds(doveadm_start);
+  if (!moved.ok()) {
+    return Fail(moved.status(), "doveadm move");
+  }
+
+  if (Status s = CheckAllHeld(dovecot, reclaim_file, per_set, "Reclaim set"); !s.ok()) {
+    return Fail(s, "checking the Reclaim set");
+  }
+  if (Status s = CheckAllHeld(dovecot, doveadm_file, per_set, "doveadm set"); !s.ok()) {
+    return Fail(s, "checking the doveadm set");
+  }
+
+  std::printf("Reclaim       %d copies in %d mailboxes, %d at once: %.3f s, %.0f copies/s\n",
+              per_set, users, parallel, *reclaim_seconds, per_set / *reclaim_seconds);
+  std::printf("doveadm move  %d copies in %d mailboxes: %.3f s, %.0f copies/s\n", per_set, users,
+              doveadm_seconds, per_set / doveadm_seconds);
+  std::printf("ratio Reclaim/doveadm %.2f (target <= 1.5)\n", *reclaim_seconds / doveadm_seconds);
+  return 0;
+}
