@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Loads the API with wrk on loopback: a million incidents stored, the query
-# page "last 30 days, Automatic or Manual, newest first, 300 rows".
+# page "last 30 days, Automatic or Manual, newest first" with 50 and with
+# 300 rows a page.
 # Usage: bench/api_bench.sh [incidents] [seconds]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,9 @@ done
 grep -v -E '^(token|port) ' "$out"
 port=$(awk '/^port /{print $2}' "$out")
 token=$(awk '/^token /{print $2}' "$out")
-url="http://127.0.0.1:$port/api/v1/incidents?range=last_30_days&types=automatic,manual&pageSize=300"
-echo "wrk: $seconds s, 2 threads, 16 connections, $url"
-wrk -t2 -c16 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url"
+# The default page (50 rows) and the largest (300 rows).
+for size in 50 300; do
+  url="http://127.0.0.1:$port/api/v1/incidents?range=last_30_days&types=automatic,manual&pageSize=$size"
+  echo "wrk: $seconds s, 2 threads, 16 connections, $url"
+  wrk -t2 -c16 -d"${seconds}s" --latency -H "Authorization: Bearer $token" "$url"
+done

@@ -64,6 +64,9 @@ class IncidentStore {
   std::string_view from(uint32_t row) const { return pool_.Get(from_[row]); }
   std::string_view to(uint32_t row) const { return pool_.Get(to_[row]); }
   const MessageCounts& counts(uint32_t row) const { return counts_[row]; }
+  UnixSeconds window_start(uint32_t row) const { return window_start_[row]; }
+  UnixSeconds window_end(uint32_t row) const { return window_end_[row]; }
+  std::string_view restores(uint32_t row) const { return pool_.Get(restores_[row]); }
   // Raw columns for the query engine's inner loop.
   const uint8_t* type_column() const { return type_.data(); }
   const uint32_t* reason_column() const { return reason_.data(); }

@@ -647,6 +647,127 @@ Result<nlohmann::json> ParseJson(std::string_view text) {
 // ---------------------------------------------------------------------------
 // json_codec.h
 
+namespace {
+
+// A JSON string literal as nlohmann::json dumps it with ensure_ascii off.
+// Text with bytes above 0x7F goes through nlohmann itself, so its UTF-8
+// checks and replacement characters come out the same.
+void AppendJsonString(std::string_view text, std::string* out) {
+  bool plain = true;
+  bool ascii = true;
+  for (char c : text) {
+    unsigned char b = static_cast<unsigned char>(c);
+    ascii = ascii && b < 0x80;
+    plain = plain && b >= 0x20 && b < 0x80 && c != '"' && c != '\\';
+  }
+  if (plain) {
+    out->push_back('"');
+    out->append(text);
+    out->push_back('"');
+    return;
+  }
+  if (!ascii) {
+    out->append(DumpJson(json(std::string(text))));
+    return;
+  }
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : text) {
+    unsigned char b = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (b < 0x20) {
+          out->append("\\u00");
+          out->push_back(kHex[b >> 4]);
+          out->push_back(kHex[b & 15]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendTime(UnixSeconds t, std::string* out) {
+  char buffer[32];
+  out->push_back('"');
+  out->append(buffer, FormatIso8601(t, buffer));
+  out->push_back('"');
+}
+
+}  // namespace
+
+void AppendIncidentJson(const IncidentStore& store, uint32_t row, std::string* out) {
+  // Members in the order nlohmann::json writes them: sorted by name.
+  const MessageCounts& counts = store.counts(row);
+  char code[48];
+  out->append("{\"code\":\"");
+  out->append(code, store.FormatCode(row, code));
+  out->append("\",\"create\":");
+  AppendTime(store.created(row), out);
+  out->append(",\"failed\":");
+  out->append(std::to_string(counts.failed));
+  out->append(",\"id\":");
+  AppendJsonString(store.id(row), out);
+  out->append(",\"identified\":");
+  out->append(std::to_string(counts.identified));
+  out->append(",\"modified\":");
+  AppendTime(store.modified(row), out);
+  out->append(",\"reason\":");
+  AppendJsonString(store.reason(row), out);
+  out->append(",\"removed\":");
+  out->append(std::to_string(counts.removed));
+  out->append(",\"restored\":");
+  out->append(std::to_string(counts.restored));
+  std::string_view restores = store.restores(row);
+  if (!restores.empty()) {
+    out->append(",\"restores\":");
+    AppendJsonString(restores, out);
+  }
+  std::string_view identifier = store.identifier(row);
+  bool is_hash = ClassifyIdentifier(identifier) != IdentifierKind::kMessageId;
+  out->append(",\"searchCriteria\":{\"end\":");
+  AppendTime(store.window_end(row), out);
+  out->append(is_hash ? ",\"fileHash\":" : ",\"from\":");
+  if (is_hash) {
+    AppendJsonString(identifier, out);
+    out->append(",\"from\":");
+  }
+  AppendJsonString(store.from(row), out);
+  if (!is_hash) {
+    out->append(",\"messageId\":");
+    AppendJsonString(identifier, out);
+  }
+  out->append(",\"start\":");
+  AppendTime(store.window_start(row), out);
+  out->append(",\"to\":");
+  AppendJsonString(store.to(row), out);
+  out->append("},\"type\":\"");
+  out->append(ApiName(store.type(row)));
+  out->append("\"}");
+}
+
 std::string EncodeIncident(const Incident& incident) {
   return DumpJson(ToJson(incident));
 }

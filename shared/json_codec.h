@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "shared/incident.h"
+#include "shared/incident_store.h"
 #include "shared/status.h"
 
 namespace reclaim {
@@ -36,6 +37,11 @@ std::string EncodeMessageRows(const std::vector<MessageRow>& rows);
 Result<std::vector<MessageRow>> DecodeMessageRows(std::string_view json);
 
 std::string EncodeSnapshot(const Snapshot& snapshot);
+
+// Appends the JSON of one stored incident, byte for byte what
+// EncodeIncident(store.Get(row)) gives, without building the record. The
+// server answers queue pages with it.
+void AppendIncidentJson(const IncidentStore& store, uint32_t row, std::string* out);
 Result<Snapshot> DecodeSnapshot(std::string_view json);
 
 }  // namespace reclaim

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 
 #include "shared/retention.h"
@@ -91,12 +92,23 @@ Status App::Start() {
   return Status::Ok();
 }
 
+void App::MarkStoreDirty() {
+  std::lock_guard<std::mutex> lock(db_mutex_);
+  store_dirty_ = true;
+}
+
 Status App::RefreshStore() {
   std::vector<Incident> changed;
   std::vector<std::string> purged;
   int64_t latest = 0;
   {
     std::lock_guard<std::mutex> lock(db_mutex_);
+    Result<Statement> version = db_->Prepare("PRAGMA data_version");
+    if (!version.ok()) return version.status();
+    int64_t data_version = version->Step() ? version->Int(0) : -2;
+    if (!store_dirty_ && data_version == store_data_version_) return Status::Ok();
+    store_dirty_ = false;
+    store_data_version_ = data_version;
     int64_t since;
     {
       std::shared_lock<std::shared_mutex> read(store_mutex_);
@@ -137,6 +149,7 @@ std::string App::QueueMoves(JobKind kind, const std::string& incident_id,
 Result<RemediationResult> App::Remediate(const RemediationRequest& request, bool remove) {
   Result<Incident> incident = [&] {
     std::lock_guard<std::mutex> lock(db_mutex_);
+    store_dirty_ = true;
     return remediator_->Identify(request);
   }();
   if (!incident.ok()) return incident.status();
@@ -170,6 +183,7 @@ Result<RemediationResult> App::Restore(const std::string& incident_id, std::vect
                                        const std::string& reason) {
   Result<Incident> restore = [&] {
     std::lock_guard<std::mutex> lock(db_mutex_);
+    store_dirty_ = true;
     return remediator_->PrepareRestore(incident_id, rows, reason);
   }();
   if (!restore.ok()) return restore.status();
@@ -202,6 +216,21 @@ Result<std::optional<RemediationResult>> App::ThreatVerdict(const std::string& d
   return std::optional<RemediationResult>(*result);
 }
 
+Result<std::string> App::FetchMessage(const std::string& connection, const std::string& mailbox,
+                                      const StoredLocation& location) {
+  // The registry is built once in Start() and only read afterwards, and
+  // connectors may open sessions from several threads at once.
+  Connector* connector = connectors_.ByName(connection);
+  if (connector == nullptr) {
+    return Status::NotFound("connection", "connection '" + connection +
+                                              "' is no longer configured: add it back to the"
+                                              " configuration to read this message");
+  }
+  Result<std::unique_ptr<MailboxSession>> session = connector->Open(mailbox);
+  if (!session.ok()) return session.status();
+  return (*session)->Fetch(location);
+}
+
 IndexStats App::IndexNow() {
   IndexStats total;
   for (Connector* connector : connectors_.All()) {
@@ -227,6 +256,7 @@ IndexStats App::IndexNow() {
 Result<std::vector<std::string>> App::PurgeExpired() {
   Result<std::vector<std::string>> codes = [&] {
     std::lock_guard<std::mutex> lock(db_mutex_);
+    store_dirty_ = true;
     return repository_->Purge(RetentionCutoff(Now(), retention_days()));
   }();
   if (!codes.ok()) return codes.status();
@@ -272,13 +302,21 @@ Result<Snapshot> App::SyncSince(const std::string& cursor) {
   int64_t since = 0;
   if (!cursor.empty()) {
     bool valid = cursor.size() > 1 && cursor.compare(0, 1, kCursorPrefix) == 0;
-    for (size_t i = 1; valid && i < cursor.size(); ++i) valid = std::isdigit(cursor[i]) != 0;
+    for (size_t i = 1; valid && i < cursor.size(); ++i) {
+      valid = std::isdigit(static_cast<unsigned char>(cursor[i])) != 0;
+    }
+    // from_chars reports a number beyond int64_t as an error, where
+    // std::stoll would throw.
+    if (valid) {
+      const char* end = cursor.data() + cursor.size();
+      auto [stop, error] = std::from_chars(cursor.data() + 1, end, since);
+      valid = error == std::errc() && stop == end;
+    }
     if (!valid || cursor.size() > 20) {
       return Status::Invalid("since", "invalid sync cursor '" + cursor +
                                           "': send the cursor of the last sync, or none for a"
                                           " full snapshot");
     }
-    since = std::stoll(cursor.substr(1));
   }
   Snapshot snapshot;
   snapshot.generated = Now();

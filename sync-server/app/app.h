@@ -45,7 +45,8 @@ class App {
   UnixSeconds Now() const { return clock_(); }
   JobRunner& jobs() { return *jobs_; }
 
-  // Runs `work` with the request threads' database connection held.
+  // Runs `work` with the request threads' database connection held. Work
+  // that changes incidents must call MarkStoreDirty() afterwards.
   template <typename Work>
   auto WithDatabase(Work&& work) {
     std::lock_guard<std::mutex> lock(db_mutex_);
@@ -60,8 +61,10 @@ class App {
   }
 
   // Copies incidents changed in the database since the last call into the
-  // query index. Called after every change a request or a job makes.
+  // query index. Cheap when nothing changed: queries call it every time.
   Status RefreshStore();
+  // Notes that the request connection changed incidents.
+  void MarkStoreDirty();
 
   // Identifies the copies and creates the incident; with `remove` set (not
   // for Notify Only) also queues the job that moves them.
@@ -75,6 +78,13 @@ class App {
   // malicious hash with delivered copies; returns none when no copy exists.
   Result<std::optional<RemediationResult>> ThreatVerdict(const std::string& sha256_or_md5,
                                                          const std::string& reason);
+
+  // Reads the raw bytes of the copy at `location` in `mailbox` of the
+  // connection named `connection`, on the calling thread. Errors are the
+  // connector's (kNotFound when the copy is gone, kUnavailable when the store
+  // cannot be reached).
+  Result<std::string> FetchMessage(const std::string& connection, const std::string& mailbox,
+                                   const StoredLocation& location);
 
   // Reads new mail into the message index, now, on the calling thread.
   IndexStats IndexNow();
@@ -109,6 +119,10 @@ class App {
   mutable std::shared_mutex store_mutex_;
   IncidentStore store_;
   int64_t store_change_ = 0;  // newest change copied into store_
+  // SQLite's data_version of db_ at the last refresh: it changes when any
+  // other connection (a job, the command line) commits.
+  int64_t store_data_version_ = -1;
+  bool store_dirty_ = true;  // this process's connection changed incidents
 
   mutable std::mutex settings_mutex_;
   RemediationMode mode_;

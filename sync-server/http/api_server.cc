@@ -74,6 +74,10 @@ ApiServer::~ApiServer() = default;
 void ApiServer::Setup() {
   httplib::Server& server = *server_;
   server.set_payload_max_length(kMaxBodyBytes);
+  // Clients such as the console and SOAR playbooks send many requests on
+  // one connection; cpp-httplib's default closes it after 5.
+  server.set_keep_alive_max_count(10000);
+  server.set_keep_alive_timeout(30);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();
     return httplib::Server::HandlerResponse::Unhandled;
@@ -116,6 +120,8 @@ void ApiServer::Setup() {
   AddIncidentRoutes(*router_);
   AddRemediationRoutes(*router_);
   AddSyncRoutes(*router_);
+  AddMimecastRoutes(*router_);
+  AddMessageRoutes(*router_);
 
   const std::string& web_root = app_->config().web_root;
   if (!web_root.empty() && std::filesystem::is_directory(web_root)) {

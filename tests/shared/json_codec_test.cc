@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shared/json_values.h"
+#include "tests/shared/store_fixtures.h"
 #include "tests/shared/test_inputs.h"
 
 namespace reclaim {
@@ -584,3 +585,25 @@ TEST_CASE("json invalid utf-8 is replaced") {
 
 }  // namespace
 }  // namespace reclaim
+
+TEST_CASE("incident json from the store equals the codec") {
+  using namespace reclaim;
+  // AppendIncidentJson writes the bytes itself; they must equal the
+  // nlohmann-based encoder's for every field shape.
+  std::vector<Incident> incidents = reclaim::testing::RandomIncidents(200, 9);
+  incidents[0].reason = "quote \" backslash \\ tab \t newline \n bell \x07 end";
+  incidents[1].reason = "Überweisung – Rechnung € 99";
+  incidents[2].reason = std::string("broken \xC3 utf-8 \xFF");
+  incidents[3].criteria.from = "\"Acme, Billing\" <acme@bill.example.net>";
+  incidents[4].code.type = IncidentType::kRestore;
+  incidents[4].restores = "TR-ACME-00001-M";
+  incidents[5].criteria.identifier = std::string(32, 'c');
+  IncidentStore store;
+  REQUIRE(store.Upsert(incidents).ok());
+  for (uint32_t row = 0; row < store.size(); ++row) {
+    INFO("row " << row << " reason " << store.reason(row));
+    std::string fast;
+    AppendIncidentJson(store, row, &fast);
+    CHECK(fast == EncodeIncident(store.Get(row)));
+  }
+}
