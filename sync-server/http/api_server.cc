@@ -78,6 +78,8 @@ void ApiServer::Setup() {
   // one connection; cpp-httplib's default closes it after 5.
   server.set_keep_alive_max_count(10000);
   server.set_keep_alive_timeout(30);
+  // Small responses would otherwise wait for delayed acknowledgements.
+  server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();
     return httplib::Server::HandlerResponse::Unhandled;
