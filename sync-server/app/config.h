@@ -1,8 +1,8 @@
 // The server's configuration file (JSON), documented in docs/configuration.md.
 //
-// Secrets are never written in the file itself: an IMAP connection names a
-// file (`passwordFile`) or an environment variable (`passwordEnv`) that holds
-// the master password. LoadConfig reads it; nothing logs it.
+// Secrets are never written in the file itself. An IMAP connection names a
+// file (`passwordFile`) or an environment variable (`passwordEnv`) that
+// contains the master password. LoadConfig reads it, and nothing logs it.
 #pragma once
 
 #include <string>

@@ -1,9 +1,9 @@
 // A small RAII layer over SQLite: one connection, prepared statements and
 // transactions. The schema lives in schema.cc.
 //
-// A Database is used by one thread at a time; the server gives each worker
-// thread its own connection to the same file (WAL mode lets readers run
-// beside one writer). Errors come back as Status values naming the SQL
+// A Database is used by one thread at a time. The server gives each worker
+// thread its own connection to the same file, and WAL mode lets readers run
+// beside one writer. Errors come back as Status values naming the SQL
 // step that failed.
 #pragma once
 
