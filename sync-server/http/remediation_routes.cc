@@ -4,7 +4,6 @@
 #include "sync-server/http/router.h"
 
 namespace reclaim {
-namespace {
 
 nlohmann::json JobJson(const JobInfo& job) {
   nlohmann::json out = {{"id", job.id},
@@ -18,6 +17,8 @@ nlohmann::json JobJson(const JobInfo& job) {
   if (!job.error.empty()) out["error"] = job.error;
   return out;
 }
+
+namespace {
 
 // 202 with the incident and the job when copies are to be moved, 201 when
 // the incident is complete already (Notify Only, or nothing to move).

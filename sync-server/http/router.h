@@ -66,8 +66,13 @@ class Router {
   App* app_;
 };
 
+// A background job as the API shows it.
+nlohmann::json JobJson(const JobInfo& job);
+
 void AddIncidentRoutes(Router& router);
 void AddRemediationRoutes(Router& router);
 void AddSyncRoutes(Router& router);
+void AddMimecastRoutes(Router& router);
+void AddMessageRoutes(Router& router);
 
 }  // namespace reclaim

@@ -27,6 +27,12 @@ std::string_view OriginName(AttachmentOrigin origin) {
   return "mime";
 }
 
+AttachmentOrigin OriginFromName(std::string_view name) {
+  if (name == "uuencode") return AttachmentOrigin::kUuencodedInBody;
+  if (name == "message") return AttachmentOrigin::kEmbeddedMessage;
+  return AttachmentOrigin::kMimePart;
+}
+
 // The MessageIdKey of an id stored in normalised form.
 std::string KeyOf(const std::string& id) {
   Result<MessageId> parsed = NormalizeMessageId(id);
@@ -184,6 +190,29 @@ Result<IndexedMessage> MessageIndex::Get(int64_t id) {
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return Status::NotFound("message", "no indexed message " + std::to_string(id));
   return std::move(rows->front());
+}
+
+Result<std::vector<Attachment>> MessageIndex::Attachments(int64_t id) {
+  Result<Statement> st = db_->Prepare(
+      "SELECT filename, content_type, size, sha256, md5, depth, origin, undecodable"
+      " FROM attachments WHERE message=? ORDER BY rowid");
+  if (!st.ok()) return st.status();
+  st->Bind(1, id);
+  std::vector<Attachment> out;
+  while (st->Step()) {
+    Attachment a;
+    a.filename = st->Text(0);
+    a.content_type = st->Text(1);
+    a.size = static_cast<uint64_t>(st->Int(2));
+    a.sha256 = st->Text(3);
+    a.md5 = st->Text(4);
+    a.depth = static_cast<int>(st->Int(5));
+    a.origin = OriginFromName(st->Text(6));
+    a.undecodable = st->Int(7) != 0;
+    out.push_back(std::move(a));
+  }
+  if (!st->status().ok()) return st->status();
+  return out;
 }
 
 Result<std::vector<IndexedMessage>> MessageIndex::FindByMessageKey(const std::string& key) {

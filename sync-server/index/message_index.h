@@ -55,6 +55,9 @@ class MessageIndex {
 
   Result<IndexedMessage> Get(int64_t id);
 
+  // The attachments recorded for a copy, in the order the parser found them.
+  Result<std::vector<Attachment>> Attachments(int64_t id);
+
   // Present copies whose Message-ID, alias or contained id has `key`
   // (MessageIdKey form), ordered by mailbox and row id.
   Result<std::vector<IndexedMessage>> FindByMessageKey(const std::string& key);

@@ -13,6 +13,7 @@
 #include "shared/message_id.h"
 #include "sync-server/mail/encoded_words.h"
 #include "sync-server/mail/hashing.h"
+#include "sync-server/mail/html_text.h"
 #include "sync-server/mail/transfer_decoding.h"
 
 namespace reclaim {
@@ -327,6 +328,13 @@ struct WalkContext {
   // Boundaries of the enclosing multiparts, outermost first.
   std::vector<std::string> boundaries;
   ParsedMessage* message = nullptr;
+  // Candidates for ParsedMessage::text_body, collected at depth 0 only: the
+  // decoded bytes of the first text/plain body part and its charset, and the
+  // first text/html body part (owned by the parsed message), which is
+  // decoded only when no text/plain part exists.
+  std::optional<std::string> plain_body;
+  std::string plain_charset;
+  GMimePart* html_body = nullptr;
 };
 
 ParsedMessage ParseAtDepth(std::string_view raw, int depth);
@@ -344,6 +352,12 @@ std::string ReadWholeStream(GMimeStream* stream) {
     bytes.append(buffer, static_cast<size_t>(count));
   }
   return bytes;
+}
+
+// Returns the charset parameter of a part's Content-Type, empty when absent.
+std::string CharsetOf(GMimeObject* part) {
+  const char* charset = g_mime_object_get_content_type_parameter(part, "charset");
+  return charset != nullptr ? Trim(charset) : std::string();
 }
 
 std::string ContentTypeOf(GMimeObject* part) {
@@ -543,6 +557,9 @@ void IndexLeafPart(GMimePart* part, WalkContext& context) {
   const bool is_attachment = !filename.empty() || (!is_text && !is_multipart);
   const bool is_plain_text = content_type == "text/plain";
   const bool is_embedded_message = content_type == "message/rfc822";
+  const bool is_top_level_body = !is_attachment && context.depth == 0;
+  if (is_top_level_body && content_type == "text/html" && context.html_body == nullptr)
+    context.html_body = part;
   if (!is_attachment && !is_plain_text)
     return;  // a body such as text/html, which the index does not hash
 
@@ -558,6 +575,10 @@ void IndexLeafPart(GMimePart* part, WalkContext& context) {
     const AttachmentOrigin origin =
         is_embedded_message ? AttachmentOrigin::kEmbeddedMessage : AttachmentOrigin::kMimePart;
     AddAttachment(filename, content_type, body, origin, context);
+  }
+  if (is_plain_text && body.decodable && is_top_level_body && !context.plain_body) {
+    context.plain_body = body.bytes;
+    context.plain_charset = CharsetOf(GMIME_OBJECT(part));
   }
   if (is_plain_text && body.decodable) {
     for (UuencodedFile& file : FindUuencodedFiles(body.bytes)) {
@@ -592,6 +613,64 @@ void WalkPart(GMimeObject* part, WalkContext& context) {
   } else if (GMIME_IS_PART(part)) {
     IndexLeafPart(GMIME_PART(part), context);
   }
+}
+
+// Converts body bytes in `charset` to UTF-8. Without a charset, or with one
+// iconv does not know, valid UTF-8 is kept and anything else is read as
+// windows-1252.
+std::string BodyTextToUtf8(std::string_view bytes, const std::string& charset,
+                           std::vector<std::string>& warnings) {
+  if (!charset.empty()) {
+    if (std::optional<std::string> text = ConvertToUtf8(bytes, charset))
+      return std::move(*text);
+    warnings.push_back("text body has the unknown charset " + QuoteForWarning(charset) +
+                       ", so it was read as UTF-8 or windows-1252");
+  }
+  bool converted = false;
+  return EnsureUtf8(bytes, &converted);
+}
+
+// Turns CR LF and lone CR line ends into LF.
+std::string ToLfLineEnds(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\r') {
+      out.push_back(text[i]);
+    } else if (i + 1 >= text.size() || text[i + 1] != '\n') {
+      out.push_back('\n');
+    }
+  }
+  return out;
+}
+
+// Sets the message's text_body from the candidates the walk collected.
+void FillTextBody(const WalkContext& context, ParsedMessage& message) {
+  std::string text;
+  if (context.plain_body) {
+    text = ToLfLineEnds(BodyTextToUtf8(*context.plain_body, context.plain_charset,
+                                       message.warnings));
+  } else if (context.html_body != nullptr) {
+    const DecodedBody body = DecodePartBody(context.html_body);
+    if (!body.decodable) {
+      message.warnings.push_back("text/html body could not be decoded, so the message has no"
+                                 " text body");
+      return;
+    }
+    text = HtmlToText(
+        BodyTextToUtf8(body.bytes, CharsetOf(GMIME_OBJECT(context.html_body)), message.warnings));
+  }
+  while (!text.empty() && IsWhitespace(text.back()))
+    text.pop_back();
+  if (text.size() > kMaxTextBodyBytes) {
+    // Cut before a UTF-8 continuation byte, so no character is split.
+    size_t cut = kMaxTextBodyBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut;
+    text.resize(cut);
+    message.text_body_truncated = true;
+  }
+  message.text_body = std::move(text);
 }
 
 // Parses one message, the top-level one at depth 0 or an embedded one.
@@ -632,6 +711,8 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth) {
     context.depth = depth;
     context.message = &message;
     WalkPart(root, context);
+    if (depth == 0)
+      FillTextBody(context, message);
   }
 
   for (std::string& warning : parser_warnings.messages)

@@ -54,7 +54,16 @@ struct ParsedMessage {
   UnixSeconds date = 0;     // Date header, 0 when missing or unreadable
   uint64_t size = 0;        // raw bytes
   std::vector<Attachment> attachments;
+  // The body as UTF-8 plain text, for reading the message: the first
+  // text/plain part that is not an attachment, else the first such
+  // text/html part with its markup removed. Line ends are LF, trailing
+  // whitespace is dropped, and the text is cut at kMaxTextBodyBytes. The
+  // index does not store it. Empty for embedded messages.
+  std::string text_body;
+  bool text_body_truncated = false;  // the body was longer than kMaxTextBodyBytes
   std::vector<std::string> warnings;  // what could not be read, for the index
 };
+
+constexpr size_t kMaxTextBodyBytes = 256 * 1024;
 
 }  // namespace reclaim

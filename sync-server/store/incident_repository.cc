@@ -218,6 +218,16 @@ Result<std::vector<StoredRow>> IncidentRepository::Rows(const std::string& incid
   return rows;
 }
 
+Result<std::vector<StoredRow>> IncidentRepository::RowsForMessage(int64_t message) {
+  Result<Statement> st = db_->Prepare(std::string(kRowColumns) + " WHERE message=? ORDER BY id");
+  if (!st.ok()) return st.status();
+  st->Bind(1, message);
+  std::vector<StoredRow> rows;
+  while (st->Step()) rows.push_back(ReadRow(*st));
+  if (!st->status().ok()) return st->status();
+  return rows;
+}
+
 Result<StoredRow> IncidentRepository::Row(int64_t row_id) {
   Result<Statement> st = db_->Prepare(std::string(kRowColumns) + " WHERE id=?");
   if (!st.ok()) return st.status();

@@ -77,6 +77,9 @@ class IncidentRepository {
   Result<Incident> Get(const std::string& id_or_code);
   Result<std::vector<StoredRow>> Rows(const std::string& incident_id);
   Result<StoredRow> Row(int64_t row_id);
+  // Every row, in any incident, that acts on the indexed copy `message`,
+  // oldest first.
+  Result<std::vector<StoredRow>> RowsForMessage(int64_t message);
 
   // Journals the intent to move a row's copy; returns the journal id.
   Result<int64_t> BeginMove(int64_t row_id, JournalAction action, const StoredLocation& from,
