@@ -1,5 +1,6 @@
 // reclaim-server: the sync server and its command line.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
@@ -138,6 +139,9 @@ int Serve(const CommonOptions& options, const std::string& address_option, int p
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Logs go to standard error, so that standard output carries only what a
+  // command prints: CSV, token secrets and the listening address.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("reclaim"));
   CLI::App cli{"Reclaim sync server: email threat remediation"};
   cli.require_subcommand(1);
   CommonOptions common;

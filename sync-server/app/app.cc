@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 
@@ -175,6 +176,24 @@ Result<std::string> App::RemoveIdentified(const std::string& incident_id,
     return Status::Conflict("id", "incident " + FormatIncidentCode(incident->code) +
                                       " is a restore: restored copies are removed by a new"
                                       " remediation");
+  }
+  // An id outside the incident is rejected here, as Restore() does, instead
+  // of being skipped by the job without notice.
+  if (!rows.empty()) {
+    Result<std::vector<StoredRow>> stored =
+        WithDatabase([&](Database&, IncidentRepository& repository, TokenStore&) {
+          return repository.Rows(incident->id);
+        });
+    if (!stored.ok()) return stored.status();
+    for (int64_t id : rows) {
+      bool known = std::any_of(stored->begin(), stored->end(),
+                               [id](const StoredRow& row) { return row.row_id == id; });
+      if (!known) {
+        return Status::NotFound("messages", "message " + std::to_string(id) + " is not part of " +
+                                                FormatIncidentCode(incident->code) +
+                                                ": use the ids from the incident's messages");
+      }
+    }
   }
   return QueueMoves(JobKind::kRemove, incident->id, std::move(rows));
 }

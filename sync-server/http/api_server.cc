@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "sync-server/http/router.h"
 
@@ -142,8 +143,22 @@ Result<int> ApiServer::Bind(const std::string& address, int port) {
   return bound;
 }
 
-void ApiServer::Run() { server_->listen_after_bind(); }
+void ApiServer::Run() {
+  run_started_ = true;
+  if (!stop_requested_) server_->listen_after_bind();
+  run_returned_ = true;
+}
 
-void ApiServer::Stop() { server_->stop(); }
+// cpp-httplib 0.11 ignores stop() until listen_after_bind() has started
+// listening. Stop() and Run() each set their own flag before they read the
+// other's. So either Run() reads the stop request and does not listen, or
+// Stop() reads that Run() has started and waits until the server listens.
+void ApiServer::Stop() {
+  stop_requested_ = true;
+  while (run_started_ && !run_returned_ && !server_->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server_->stop();
+}
 
 }  // namespace reclaim

@@ -2,6 +2,7 @@
 // the built browser client as static files.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -25,15 +26,19 @@ class ApiServer {
   // Binds to `address`:`port` (port 0 picks a free port) and returns the
   // bound port. TLS is used when the configuration names a certificate.
   Result<int> Bind(const std::string& address, int port);
-  // Serves until Stop(); returns after the last request finished.
+  // Serves until Stop() and returns after the last request finished. Returns
+  // at once when Stop() came first.
   void Run();
-  // Stops accepting connections; safe from another thread or a signal
-  // watcher thread.
+  // Stops accepting connections. Safe to call from another thread or a
+  // signal watcher thread, also before or while Run() starts.
   void Stop();
 
  private:
   void Setup();
   App* app_;
+  std::atomic<bool> run_started_{false};
+  std::atomic<bool> run_returned_{false};
+  std::atomic<bool> stop_requested_{false};
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Router> router_;
 };
