@@ -18,12 +18,21 @@
 // Before printing, `doveadm search` must find every copy of both sets in
 // Reclaim-Hold and none elsewhere; otherwise the run fails.
 //
+// Dovecot runs with the harness's configuration, in which every IMAP login
+// starts a new imap-login and a new imap process (Dovecot's default
+// service_count = 1). With `reuse` as the fifth argument, the bench first
+// switches Dovecot to reusing both kinds of process (service_count = 0 and
+// a few processes started in advance, Dovecot's "high-performance" login
+// mode), as large installations configure it. doveadm does not log in, so
+// this changes only the Reclaim side.
+//
 // Needs root and the dovecot-imapd package. Exit status: 0 done, 1 a step
 // failed, 2 invalid arguments or Dovecot unavailable.
 //
-// Usage: reclaim_imap_bench [users] [copies] [unrelated] [parallel]
+// Usage: reclaim_imap_bench [users] [copies] [unrelated] [parallel] [fresh|reuse]
 // Defaults: 100 users per set, 10 copies and 3 unrelated messages per user,
-// and the engine's default for RemediatorOptions::parallel_mailboxes.
+// the engine's default for RemediatorOptions::parallel_mailboxes, and fresh
+// processes for each login.
 #include <unistd.h>
 
 #include <chrono>
@@ -34,6 +43,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sync-server/index/message_index.h"
@@ -60,8 +70,9 @@ double Seconds(Clock::time_point start) {
 std::string CampaignMessage(const std::string& recipient) {
   std::string body;
   for (int line = 0; line < 20; ++line) {
-    body += "<p>Your invoice 7731 is overdue. Open the secure portal to avoid a late fee of "
-            "EUR 49.00.</p>\r\n";
+    body +=
+        "<p>Your invoice 7731 is overdue. Open the secure portal to avoid a late fee of "
+        "EUR 49.00.</p>\r\n";
   }
   return "Return-Path: <billing@billing-notice.example>\r\n"
          "Delivered-To: " +
@@ -90,8 +101,8 @@ std::string UnrelatedMessage(const std::string& recipient, int user, int n) {
 }
 
 // Fills one mailbox over IMAP APPEND through one master login.
-Status FillMailbox(const DovecotHarness& dovecot, const std::string& address, int user,
-                   int copies, int unrelated) {
+Status FillMailbox(const DovecotHarness& dovecot, const std::string& address, int user, int copies,
+                   int unrelated) {
   ImapLogin login;
   login.url = dovecot.url() + "/";
   login.username = address + "*" + dovecot.master_user();
@@ -137,8 +148,7 @@ Status FillMailbox(const DovecotHarness& dovecot, const std::string& address, in
 // Counts the campaign copies of the users in `user_file` whose folder is
 // (`in_hold`) or is not Reclaim-Hold, with `doveadm search`, which prints
 // one line per message.
-Result<int> CountCopies(const DovecotHarness& dovecot, const std::string& user_file,
-                        bool in_hold) {
+Result<int> CountCopies(const DovecotHarness& dovecot, const std::string& user_file, bool in_hold) {
   std::vector<std::string> args = {"search", "-F", user_file};
   if (!in_hold) {
     args.push_back("NOT");
@@ -161,19 +171,41 @@ Result<int> CountCopies(const DovecotHarness& dovecot, const std::string& user_f
 // other copy is left.
 Status CheckAllHeld(const DovecotHarness& dovecot, const std::string& user_file, int expected,
                     const std::string& label) {
-  Result<int> held = CountCopies(dovecot, user_file, /*in_hold=*/true);
-  Result<int> left = CountCopies(dovecot, user_file, /*in_hold=*/false);
-  if (!held.ok()) {
-    return held.status();
+  Result<int> in_hold = CountCopies(dovecot, user_file, /*in_hold=*/true);
+  Result<int> elsewhere = CountCopies(dovecot, user_file, /*in_hold=*/false);
+  if (!in_hold.ok()) {
+    return in_hold.status();
   }
-  if (!left.ok()) {
-    return left.status();
+  if (!elsewhere.ok()) {
+    return elsewhere.status();
   }
-  if (*held != expected || *left != 0) {
-    return Status::Internal(label + ": doveadm search finds " + std::to_string(*held) +
+  if (*in_hold != expected || *elsewhere != 0) {
+    return Status::Internal(label + ": doveadm search finds " + std::to_string(*in_hold) +
                             " copies in Reclaim-Hold (expected " + std::to_string(expected) +
-                            ") and " + std::to_string(*left) + " elsewhere (expected 0)");
+                            ") and " + std::to_string(*elsewhere) + " elsewhere (expected 0)");
   }
+  return Status::Ok();
+}
+
+// Makes Dovecot reuse imap-login and imap processes across connections.
+// Dovecot merges a service section that appears twice, so the settings are
+// appended to the harness's configuration and loaded with `doveadm reload`.
+Status ReuseLoginProcesses(const DovecotHarness& dovecot) {
+  {
+    std::ofstream config(dovecot.config_path(), std::ios::app);
+    config << "service imap-login {\n  service_count = 0\n  process_min_avail = 2\n}\n"
+           << "service imap {\n  service_count = 0\n  process_min_avail = 4\n}\n";
+    config.close();
+    if (!config) {
+      return Status::Internal("cannot append to " + dovecot.config_path());
+    }
+  }
+  Result<std::string> reloaded = dovecot.Doveadm({"reload"});
+  if (!reloaded.ok()) {
+    return reloaded.status();
+  }
+  // The master starts the new processes after the reload returns.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
   return Status::Ok();
 }
 
@@ -235,9 +267,12 @@ int main(int argc, char** argv) {
   const int unrelated = argc > 3 ? std::atoi(argv[3]) : 3;
   const int parallel =
       argc > 4 ? std::atoi(argv[4]) : static_cast<int>(RemediatorOptions().parallel_mailboxes);
-  if (users <= 0 || copies <= 0 || unrelated < 0 || parallel <= 0) {
+  const std::string logins = argc > 5 ? argv[5] : "fresh";
+  if (users <= 0 || copies <= 0 || unrelated < 0 || parallel <= 0 ||
+      (logins != "fresh" && logins != "reuse")) {
     std::fprintf(stderr,
-                 "usage: %s [users > 0] [copies > 0] [unrelated >= 0] [parallel mailboxes > 0]\n",
+                 "usage: %s [users > 0] [copies > 0] [unrelated >= 0] [parallel mailboxes > 0] "
+                 "[fresh|reuse]\n",
                  argv[0]);
     return 2;
   }
@@ -253,6 +288,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   DovecotHarness& dovecot = **started;
+  if (logins == "reuse") {
+    if (Status s = ReuseLoginProcesses(dovecot); !s.ok()) {
+      return Fail(s, "switching Dovecot to reused login processes");
+    }
+  }
   char pattern[] = "/tmp/reclaim-imap-bench-XXXXXX";
   if (mkdtemp(pattern) == nullptr) {
     std::perror("mkdtemp");
@@ -326,8 +366,8 @@ int main(int argc, char** argv) {
   }
   const Clock::time_point index_start = Clock::now();
   MessageIndex index(db->get());
-  IndexStats stats = IndexConnector(*registry.All().front(), &index,
-                                    static_cast<UnixSeconds>(std::time(nullptr)));
+  IndexStats stats =
+      IndexConnector(*registry.All().front(), &index, static_cast<UnixSeconds>(std::time(nullptr)));
   if (!stats.errors.empty()) {
     return Fail(Status::Internal(stats.errors.front()), "indexing");
   }
@@ -344,8 +384,8 @@ int main(int argc, char** argv) {
   // (b) doveadm move, the same moves on the doveadm set.
   const Clock::time_point doveadm_start = Clock::now();
   Result<std::string> moved =
-      dovecot.Doveadm({"move", "-F", doveadm_file, "Reclaim-Hold", "NOT", "mailbox",
-                       "Reclaim-Hold", "header", "Message-ID", kCampaignId});
+      dovecot.Doveadm({"move", "-F", doveadm_file, "Reclaim-Hold", "NOT", "mailbox", "Reclaim-Hold",
+                       "header", "Message-ID", kCampaignId});
   const double doveadm_seconds = Seconds(doveadm_start);
   if (!moved.ok()) {
     return Fail(moved.status(), "doveadm move");
@@ -358,8 +398,10 @@ int main(int argc, char** argv) {
     return Fail(s, "checking the doveadm set");
   }
 
-  std::printf("Reclaim       %d copies in %d mailboxes, %d at once: %.3f s, %.0f copies/s\n",
-              per_set, users, parallel, *reclaim_seconds, per_set / *reclaim_seconds);
+  std::printf(
+      "Reclaim       %d copies in %d mailboxes, %d at once, %s login processes: %.3f s, "
+      "%.0f copies/s\n",
+      per_set, users, parallel, logins.c_str(), *reclaim_seconds, per_set / *reclaim_seconds);
   std::printf("doveadm move  %d copies in %d mailboxes: %.3f s, %.0f copies/s\n", per_set, users,
               doveadm_seconds, per_set / doveadm_seconds);
   std::printf("ratio Reclaim/doveadm %.2f (target <= 1.5)\n", *reclaim_seconds / doveadm_seconds);

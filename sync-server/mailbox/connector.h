@@ -44,6 +44,12 @@ struct StoredLocation {
   int64_t delivered = 0;
 };
 
+// One copy and the tag of its move, for MoveBatch() and ClearTags().
+struct TaggedLocation {
+  StoredLocation location;
+  std::string tag;
+};
+
 class MailboxSession {
  public:
   virtual ~MailboxSession() = default;
@@ -82,6 +88,45 @@ class MailboxSession {
   // Removes the tag of an earlier Move() once the move is confirmed; a
   // connector that does not tag does nothing.
   virtual Status ClearTag(const StoredLocation& location, const std::string& tag) = 0;
+
+  // Reads the messages at `locations` and calls `visit(i, message)` exactly
+  // once for each locations[i], with what Fetch(locations[i]) would return,
+  // in any order. `visit` must not call this session, because a connector
+  // may call `visit` while a read is under way. Each message can be dropped
+  // after its call. The default calls Fetch() for each location.
+  virtual void FetchEach(const std::vector<StoredLocation>& locations,
+                         const std::function<void(size_t, Result<std::string>)>& visit) {
+    for (size_t i = 0; i < locations.size(); ++i) {
+      visit(i, Fetch(locations[i]));
+    }
+  }
+
+  // Moves each copy of `moves` into `folder` as Move(copy.location, folder,
+  // copy.tag) would, and returns one result per copy in the same order.
+  // The tags must differ from each other. Connectors override it to move
+  // the copies of one folder with a few commands; the default calls Move()
+  // for each copy.
+  virtual std::vector<Result<StoredLocation>> MoveBatch(const std::vector<TaggedLocation>& moves,
+                                                        const std::string& folder) {
+    std::vector<Result<StoredLocation>> results;
+    results.reserve(moves.size());
+    for (const TaggedLocation& move : moves) {
+      results.push_back(Move(move.location, folder, move.tag));
+    }
+    return results;
+  }
+
+  // Removes the tag of each copy as ClearTag(copy.location, copy.tag)
+  // would, and returns one status per copy in the same order. The default
+  // calls ClearTag() for each copy.
+  virtual std::vector<Status> ClearTags(const std::vector<TaggedLocation>& copies) {
+    std::vector<Status> results;
+    results.reserve(copies.size());
+    for (const TaggedLocation& copy : copies) {
+      results.push_back(ClearTag(copy.location, copy.tag));
+    }
+    return results;
+  }
 
   // With deferred sync on, Move() leaves making itself durable (an fsync of
   // the directories it changed) to the next SyncMoves(), so a batch of moves

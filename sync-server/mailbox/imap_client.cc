@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -104,6 +105,7 @@ Status ImapClient::Connect() {
     return Status::Internal("libcurl returned no socket after logging in to " + login_.url);
   }
   socket_ = socket;
+  ++login_count_;
   spdlog::debug("IMAP logged in to {} as {}", login_.url, login_.username);
   return ReadCapabilities();
 }
@@ -234,8 +236,16 @@ Result<ImapResponse> ImapClient::ReadResponse() {
   }
 }
 
+Status ImapClient::CheckTaggedStatus(const std::string& tag, const ImapResponse& response) const {
+  if (response.name != "OK" && response.name != "NO" && response.name != "BAD") {
+    return Status::Internal("IMAP server " + login_.url + " ended command " + tag + " with '" +
+                            response.name + "'");
+  }
+  return Status::Ok();
+}
+
 Result<bool> ImapClient::ReadReply(const std::string& tag, bool until_continuation,
-                                   ImapReply& reply) {
+                                   ImapReply& reply, const ImapResponseHandler& handler) {
   std::string bye;
   while (true) {
     Result<ImapResponse> response = ReadResponse();
@@ -246,9 +256,8 @@ Result<bool> ImapClient::ReadReply(const std::string& tag, bool until_continuati
       return response.status();
     }
     if (response->tag == tag) {
-      if (response->name != "OK" && response->name != "NO" && response->name != "BAD") {
-        return Status::Internal("IMAP server " + login_.url + " ended command " + tag + " with '" +
-                                response->name + "'");
+      if (Status valid = CheckTaggedStatus(tag, *response); !valid.ok()) {
+        return valid;
       }
       reply.status = response->name;
       reply.code = response->code;
@@ -269,8 +278,51 @@ Result<bool> ImapClient::ReadReply(const std::string& tag, bool until_continuati
     if (response->name == "BYE") {
       bye = response->text;
     }
+    if (handler && handler(*response)) {
+      continue;
+    }
     reply.untagged.push_back(std::move(response).value());
   }
+}
+
+Status ImapClient::ReadReplies(const std::vector<std::string>& tags,
+                               std::vector<ImapReply>& replies) {
+  std::vector<bool> finished(tags.size(), false);
+  size_t earliest = 0;  // the first command without its tagged reply
+  std::string bye;
+  while (earliest < tags.size()) {
+    Result<ImapResponse> response = ReadResponse();
+    if (!response.ok()) {
+      if (!bye.empty() && response.status().code() == StatusCode::kUnavailable) {
+        return Status::Unavailable("IMAP server " + login_.url + " closed the connection: " + bye);
+      }
+      return response.status();
+    }
+    if (response->tag == "*") {
+      if (response->name == "BYE") {
+        bye = response->text;
+      }
+      replies[earliest].untagged.push_back(std::move(response).value());
+      continue;
+    }
+    const auto found = std::find(tags.begin(), tags.end(), response->tag);
+    if (found == tags.end() || finished[found - tags.begin()]) {
+      return Status::Internal("IMAP server " + login_.url + " replied with unexpected tag '" +
+                              response->tag + "' while " + tags[earliest] + " was waiting");
+    }
+    if (Status valid = CheckTaggedStatus(response->tag, *response); !valid.ok()) {
+      return valid;
+    }
+    const size_t index = static_cast<size_t>(found - tags.begin());
+    replies[index].status = response->name;
+    replies[index].code = response->code;
+    replies[index].text = response->text;
+    finished[index] = true;
+    while (earliest < tags.size() && finished[earliest]) {
+      ++earliest;
+    }
+  }
+  return Status::Ok();
 }
 
 Result<ImapReply> ImapClient::Fail(Status status) {
@@ -281,6 +333,11 @@ Result<ImapReply> ImapClient::Fail(Status status) {
 }
 
 Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
+  return Execute(command, nullptr);
+}
+
+Result<ImapReply> ImapClient::Execute(const ImapCommand& command,
+                                      const ImapResponseHandler& handler) {
   if (!connected()) {
     Status connect = Connect();
     if (!connect.ok()) {
@@ -288,7 +345,7 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
     }
   }
 
-  const std::string tag = "R" + std::to_string(next_tag_++);
+  const std::string tag = NextTag();
   spdlog::debug("IMAP {} {}: {} {}", login_.url, login_.username, tag, command.Describe());
   ImapReply reply;
   std::string pending = tag + " ";
@@ -303,7 +360,7 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
     if (!sent.ok()) {
       return Fail(sent);
     }
-    Result<bool> continued = ReadReply(tag, /*until_continuation=*/true, reply);
+    Result<bool> continued = ReadReply(tag, /*until_continuation=*/true, reply, handler);
     if (!continued.ok()) {
       return Fail(continued.status());
     }
@@ -318,11 +375,55 @@ Result<ImapReply> ImapClient::Execute(const ImapCommand& command) {
   if (!sent.ok()) {
     return Fail(sent);
   }
-  Result<bool> finished = ReadReply(tag, /*until_continuation=*/false, reply);
+  Result<bool> finished = ReadReply(tag, /*until_continuation=*/false, reply, handler);
   if (!finished.ok()) {
     return Fail(finished.status());
   }
   return reply;
+}
+
+Result<std::vector<ImapReply>> ImapClient::ExecutePipelined(
+    const std::vector<ImapCommand>& commands) {
+  for (const ImapCommand& command : commands) {
+    for (const ImapCommand::Part& part : command.parts_) {
+      if (part.literal) {
+        return Status::Invalid("commands", "IMAP command '" + command.Describe() +
+                                               "' has a literal, which cannot be pipelined; "
+                                               "send it with Execute()");
+      }
+    }
+  }
+  if (!connected()) {
+    Status connect = Connect();
+    if (!connect.ok()) {
+      return connect;
+    }
+  }
+  std::vector<std::string> tags;
+  std::string pending;
+  for (const ImapCommand& command : commands) {
+    tags.push_back(NextTag());
+    spdlog::debug("IMAP {} {}: {} {}", login_.url, login_.username, tags.back(),
+                  command.Describe());
+    pending += tags.back() + " ";
+    for (const ImapCommand::Part& part : command.parts_) {
+      pending += part.bytes;
+    }
+    pending += "\r\n";
+  }
+  // NOTE: all commands are written before any reply is read. Replies that
+  // filled the socket buffers of both sides would block this until the
+  // timeout, so callers pipeline at most a few dozen commands.
+  Status sent = Send(pending);
+  if (!sent.ok()) {
+    return Fail(sent).status();
+  }
+  std::vector<ImapReply> replies(commands.size());
+  Status read = ReadReplies(tags, replies);
+  if (!read.ok()) {
+    return Fail(read).status();
+  }
+  return replies;
 }
 
 }  // namespace reclaim

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -68,6 +69,11 @@ class ImapCommand {
   std::vector<Part> parts_;
 };
 
+// Receives each untagged response of a command as it arrives, and returns
+// true when it has consumed the response, which then stays out of
+// ImapReply::untagged. It must not use the ImapClient.
+using ImapResponseHandler = std::function<bool(ImapResponse& response)>;
+
 class ImapClient {
  public:
   explicit ImapClient(ImapLogin login);
@@ -84,6 +90,10 @@ class ImapClient {
 
   bool connected() const { return curl_ != nullptr; }
 
+  // Counts the logins of this client. When the count changes, the
+  // connection was replaced and no folder is selected any more.
+  uint64_t login_count() const { return login_count_; }
+
   // Sends one command and reads until its tagged reply, connecting first
   // when needed. A NO or BAD reply is a value, not an error. Errors:
   // kUnavailable when the connection fails, closes or stays silent for
@@ -91,6 +101,19 @@ class ImapClient {
   // close the connection, so the next call connects again. After such an
   // error the command may or may not have taken effect.
   Result<ImapReply> Execute(const ImapCommand& command);
+
+  // Execute() that passes each untagged response to `handler` first, so a
+  // caller can process a large FETCH one message at a time.
+  Result<ImapReply> Execute(const ImapCommand& command, const ImapResponseHandler& handler);
+
+  // Sends all `commands` before reading any reply (RFC 3501 section 5.5)
+  // and returns their replies in the same order. Untagged responses are
+  // filed with the earliest command still running. Only for commands whose
+  // order does not matter, such as STOREs on different UIDs, because the
+  // server may complete them in any order. Commands with literals are
+  // rejected with kInvalidArgument. The errors are those of Execute(), and
+  // after an error any of the commands may or may not have taken effect.
+  Result<std::vector<ImapReply>> ExecutePipelined(const std::vector<ImapCommand>& commands);
 
   // Whether the server listed `name` (upper case) in CAPABILITY after login.
   bool HasCapability(std::string_view name) const;
@@ -107,7 +130,13 @@ class ImapClient {
   Result<ImapResponse> ReadResponse();
   // Reads responses into `reply` until the tagged reply (returns false) or,
   // when `until_continuation`, a continuation request (returns true).
-  Result<bool> ReadReply(const std::string& tag, bool until_continuation, ImapReply& reply);
+  Result<bool> ReadReply(const std::string& tag, bool until_continuation, ImapReply& reply,
+                         const ImapResponseHandler& handler);
+  // Reads responses until every tag in `tags` has its tagged reply, in
+  // whatever order they come.
+  Status ReadReplies(const std::vector<std::string>& tags, std::vector<ImapReply>& replies);
+  Status CheckTaggedStatus(const std::string& tag, const ImapResponse& response) const;
+  std::string NextTag() { return "R" + std::to_string(next_tag_++); }
   Result<ImapReply> Fail(Status status);
   void Disconnect();
 
@@ -118,6 +147,7 @@ class ImapClient {
   std::set<std::string> capabilities_;
   std::string login_lines_;  // server lines during login, to tell the kinds of failed login apart
   uint64_t next_tag_ = 1;
+  uint64_t login_count_ = 0;
 };
 
 }  // namespace reclaim

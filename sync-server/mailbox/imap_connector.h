@@ -4,13 +4,18 @@
 // Every command names messages by UID, never by sequence number, and every
 // use of a folder SELECTs it again and compares its UIDVALIDITY with the
 // location's: on a mismatch the call returns kConflict and acts on nothing.
+// The batch methods (FetchEach, MoveBatch, ClearTags) sync a folder that
+// the session has selected already with NOOP instead of a second SELECT;
+// imap_session.h explains why that is safe.
 //
 // Move() needs UIDPLUS (RFC 4315). First it tags the message with the
 // keyword `$Reclaim<tag>` where the folder's PERMANENTFLAGS allow new
 // keywords (`\*`). Then it sends UID MOVE (RFC 6851). A server without MOVE
 // gets UID COPY, UID STORE +FLAGS (\Deleted) and UID EXPUNGE of that one
 // UID. The connector never sends a plain EXPUNGE, which would also remove
-// other messages that carry \Deleted.
+// other messages that carry \Deleted. MoveBatch() does the same for all
+// copies of one source folder at once: their STOREs go out together, each
+// with the copy's own keyword, and one UID MOVE moves them.
 //
 // IMAP keywords are case-insensitive, so two tags that differ only in case
 // name the same keyword.

@@ -319,6 +319,8 @@ Result<ImapSession::SelectedFolder> ImapSession::Select(const std::string& folde
   if (!name.ok()) {
     return name.status();
   }
+  // A SELECT that fails leaves no folder selected (RFC 3501 section 6.3.1).
+  selected_.reset();
   Result<ImapReply> reply = Execute(ImapCommand("SELECT " + *name));
   if (!reply.ok()) {
     return reply.status();
@@ -350,7 +352,45 @@ Result<ImapSession::SelectedFolder> ImapSession::Select(const std::string& folde
   if (selected.uid_validity == 0) {
     return Status::Internal("IMAP server sent no UIDVALIDITY for " + Describe(folder));
   }
+  selected_ = selected;
+  selected_login_ = client_->login_count();
   return selected;
+}
+
+Result<ImapSession::SelectedFolder> ImapSession::SelectCached(const std::string& folder) {
+  if (!selected_ || selected_->name != folder || !client_->connected() ||
+      client_->login_count() != selected_login_) {
+    return Select(folder);
+  }
+  // Until the server syncs the session, it replies from the view of the
+  // last command, in which a message expunged since then still exists. NOOP
+  // syncs it, and Dovecot 2.3.19 ends the session with BYE when it finds a
+  // new UIDVALIDITY.
+  Result<ImapReply> noop = ExecuteOk(ImapCommand("NOOP"));
+  if (!noop.ok()) {
+    return noop.status();
+  }
+  for (const ImapResponse& response : noop->untagged) {
+    const std::string code = ImapUpperCase(response.code);
+    if (response.name == "OK" && code.rfind("UIDVALIDITY ", 0) == 0) {
+      return Select(folder);  // a server that reports the change instead
+    }
+  }
+  return *selected_;
+}
+
+Status ImapSession::CheckUidValidity(const SelectedFolder& folder,
+                                     const StoredLocation& location) const {
+  if (folder.uid_validity == location.uid_validity) {
+    return Status::Ok();
+  }
+  return Status::Conflict("location", Describe(location.folder) + " now has UIDVALIDITY " +
+                                          std::to_string(folder.uid_validity) +
+                                          ", but the location has " +
+                                          std::to_string(location.uid_validity) + ", so UID " +
+                                          std::to_string(location.uid) +
+                                          " may name another message; find the message again "
+                                          "by Message-ID");
 }
 
 Result<ImapSession::SelectedFolder> ImapSession::SelectLocation(const StoredLocation& location) {
@@ -362,15 +402,33 @@ Result<ImapSession::SelectedFolder> ImapSession::SelectLocation(const StoredLoca
   if (!selected.ok()) {
     return selected.status();
   }
-  if (selected->uid_validity != location.uid_validity) {
-    return Status::Conflict("location",
-                            Describe(location.folder) + " now has UIDVALIDITY " +
-                                std::to_string(selected->uid_validity) + ", but the location has " +
-                                std::to_string(location.uid_validity) + ", so UID " +
-                                std::to_string(location.uid) +
-                                " may name another message; find the message again by Message-ID");
+  if (Status valid = CheckUidValidity(*selected, location); !valid.ok()) {
+    return valid;
   }
   return selected;
+}
+
+std::vector<std::vector<size_t>> ImapSession::GroupByFolder(
+    const std::vector<const StoredLocation*>& locations) const {
+  std::vector<std::vector<size_t>> groups;
+  std::map<std::string, size_t> group_of_folder;
+  for (size_t i = 0; i < locations.size(); ++i) {
+    auto [found, added] = group_of_folder.emplace(locations[i]->folder, groups.size());
+    if (added) {
+      groups.emplace_back();
+    }
+    groups[found->second].push_back(i);
+  }
+  // Starting with the selected folder saves one SELECT.
+  if (selected_) {
+    auto selected = std::find_if(groups.begin(), groups.end(), [&](const auto& group) {
+      return locations[group.front()]->folder == selected_->name;
+    });
+    if (selected != groups.end()) {
+      std::rotate(groups.begin(), selected, selected + 1);
+    }
+  }
+  return groups;
 }
 
 Result<std::vector<uint32_t>> ImapSession::SearchUids(const ImapCommand& command) {
@@ -591,6 +649,231 @@ Status ImapSession::ClearTag(const StoredLocation& location, const std::string& 
     }
     return Status::Ok();
   });
+}
+
+void ImapSession::FetchEach(const std::vector<StoredLocation>& locations,
+                            const std::function<void(size_t, Result<std::string>)>& visit) {
+  std::vector<const StoredLocation*> pointers;
+  for (const StoredLocation& location : locations) {
+    pointers.push_back(&location);
+  }
+  std::vector<bool> delivered(locations.size(), false);
+  for (const std::vector<size_t>& group : GroupByFolder(pointers)) {
+    const Status status =
+        WithReconnect([&] { return FetchFolderOnce(locations, group, delivered, visit); });
+    for (size_t i : group) {
+      if (!delivered[i]) {
+        delivered[i] = true;
+        visit(i, status.ok() ? Status::Internal("IMAP server " + client_->url() +
+                                                " sent no reply for UID " +
+                                                std::to_string(locations[i].uid))
+                             : status);
+      }
+    }
+  }
+}
+
+// Fetches the copies at `indices`, all in one folder, that are not
+// `delivered` yet. Each body goes to `visit` as its FETCH response arrives.
+Status ImapSession::FetchFolderOnce(const std::vector<StoredLocation>& locations,
+                                    const std::vector<size_t>& indices,
+                                    std::vector<bool>& delivered,
+                                    const std::function<void(size_t, Result<std::string>)>& visit) {
+  const auto deliver = [&](size_t i, Result<std::string> message) {
+    delivered[i] = true;
+    visit(i, std::move(message));
+  };
+  const std::string& folder = locations[indices.front()].folder;
+  std::map<uint32_t, std::vector<size_t>> by_uid;
+  for (size_t i : indices) {
+    const StoredLocation& location = locations[i];
+    if (delivered[i]) {
+      continue;
+    }
+    if (location.uid == 0 || location.uid_validity == 0) {
+      deliver(i, Status::Invalid("location", "IMAP location in folder '" + location.folder +
+                                                 "' has no UID or UIDVALIDITY"));
+      continue;
+    }
+    by_uid[location.uid].push_back(i);
+  }
+  if (by_uid.empty()) {
+    return Status::Ok();
+  }
+  Result<SelectedFolder> selected = SelectCached(folder);
+  if (!selected.ok()) {
+    return selected.status();
+  }
+  std::vector<uint32_t> uids;
+  for (auto entry = by_uid.begin(); entry != by_uid.end();) {
+    std::vector<size_t>& same_uid = entry->second;
+    for (auto i = same_uid.begin(); i != same_uid.end();) {
+      if (Status valid = CheckUidValidity(*selected, locations[*i]); !valid.ok()) {
+        deliver(*i, valid);
+        i = same_uid.erase(i);
+      } else {
+        ++i;
+      }
+    }
+    if (same_uid.empty()) {
+      entry = by_uid.erase(entry);
+    } else {
+      uids.push_back(entry->first);
+      ++entry;
+    }
+  }
+  if (uids.empty()) {
+    return Status::Ok();
+  }
+  const std::string uid_set = FormatUidSet(uids);
+  const auto handler = [&](ImapResponse& response) {
+    if (response.name != "FETCH") {
+      return false;
+    }
+    const auto items = FetchItems(response);
+    auto body = items.find("BODY[]");
+    auto waiting = by_uid.find(FetchUid(items));
+    if (waiting == by_uid.end() || body == items.end() ||
+        body->second->kind != ImapValue::Kind::kString) {
+      return false;
+    }
+    for (size_t i : waiting->second) {
+      deliver(i, body->second->text);
+    }
+    by_uid.erase(waiting);
+    return true;
+  };
+  Result<ImapReply> reply =
+      client_->Execute(ImapCommand("UID FETCH " + uid_set + " (UID BODY.PEEK[])"), handler);
+  if (!reply.ok()) {
+    return reply.status();
+  }
+  const bool expunged = ImapUpperCase(reply->code) == "EXPUNGEISSUED";
+  if (!reply->ok() && !expunged) {
+    return Status::Internal("fetching UIDs " + uid_set + " from " + Describe(folder) +
+                            " failed: " + reply->text);
+  }
+  for (const auto& [uid, same_uid] : by_uid) {
+    for (size_t i : same_uid) {
+      deliver(i, Status::NotFound("location", "UID " + std::to_string(uid) +
+                                                  " no longer exists in " + Describe(folder)));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<Status> ImapSession::ClearTags(const std::vector<TaggedLocation>& copies) {
+  std::vector<Status> results(copies.size());
+  std::vector<std::string> keywords(copies.size());
+  std::vector<const StoredLocation*> pointers;
+  std::vector<size_t> copy_of_pointer;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    Result<std::string> keyword = KeywordForTag(copies[i].tag);
+    if (!keyword.ok()) {
+      results[i] = keyword.status();
+      continue;
+    }
+    keywords[i] = std::move(keyword).value();
+    pointers.push_back(&copies[i].location);
+    copy_of_pointer.push_back(i);
+  }
+  for (const std::vector<size_t>& group : GroupByFolder(pointers)) {
+    std::vector<size_t> indices;
+    for (size_t pointer : group) {
+      indices.push_back(copy_of_pointer[pointer]);
+    }
+    const Status status =
+        WithReconnect([&] { return ClearFolderTagsOnce(copies, indices, keywords, results); });
+    for (size_t i : indices) {
+      if (!status.ok() && results[i].ok()) {
+        results[i] = status;  // copies already failed keep their own error
+      }
+    }
+  }
+  return results;
+}
+
+// Removes the tags of the copies at `indices`, all in one folder, with one
+// UID STORE per 64 copies (removing a keyword that a message lacks changes
+// nothing), pipelined with one UID FETCH that finds the copies still there.
+Status ImapSession::ClearFolderTagsOnce(const std::vector<TaggedLocation>& copies,
+                                        const std::vector<size_t>& indices,
+                                        const std::vector<std::string>& keywords,
+                                        std::vector<Status>& results) {
+  constexpr size_t kCopiesPerStore = 64;
+  const std::string& folder = copies[indices.front()].location.folder;
+  std::vector<size_t> valid;
+  for (size_t i : indices) {
+    const StoredLocation& location = copies[i].location;
+    if (location.uid == 0 || location.uid_validity == 0) {
+      results[i] = Status::Invalid("location", "IMAP location in folder '" + location.folder +
+                                                   "' has no UID or UIDVALIDITY");
+      continue;
+    }
+    valid.push_back(i);
+  }
+  if (valid.empty()) {
+    return Status::Ok();
+  }
+  Result<SelectedFolder> selected = SelectCached(folder);
+  if (!selected.ok()) {
+    return selected.status();
+  }
+  std::vector<size_t> current;
+  for (size_t i : valid) {
+    results[i] = CheckUidValidity(*selected, copies[i].location);
+    if (results[i].ok()) {
+      current.push_back(i);
+    }
+  }
+  if (current.empty()) {
+    return Status::Ok();
+  }
+  std::vector<ImapCommand> commands;
+  std::vector<uint32_t> all_uids;
+  for (size_t start = 0; start < current.size(); start += kCopiesPerStore) {
+    std::vector<uint32_t> uids;
+    std::string keyword_list;
+    for (size_t j = start; j < std::min(current.size(), start + kCopiesPerStore); ++j) {
+      uids.push_back(copies[current[j]].location.uid);
+      keyword_list += (keyword_list.empty() ? "" : " ") + keywords[current[j]];
+    }
+    all_uids.insert(all_uids.end(), uids.begin(), uids.end());
+    commands.emplace_back("UID STORE " + FormatUidSet(uids) + " -FLAGS.SILENT (" + keyword_list +
+                          ")");
+  }
+  std::sort(all_uids.begin(), all_uids.end());
+  all_uids.erase(std::unique(all_uids.begin(), all_uids.end()), all_uids.end());
+  commands.emplace_back("UID FETCH " + FormatUidSet(all_uids) + " (UID)");
+  Result<std::vector<ImapReply>> replies = client_->ExecutePipelined(commands);
+  if (!replies.ok()) {
+    return replies.status();
+  }
+  for (size_t c = 0; c < replies->size(); ++c) {
+    if (!(*replies)[c].ok()) {
+      return Status::Internal("IMAP command '" + commands[c].Describe() + "' for " + address_ +
+                              " on " + client_->url() + " failed: " + (*replies)[c].status + " " +
+                              (*replies)[c].text);
+    }
+  }
+  // Untagged FETCH responses may be filed with any of the pipelined commands.
+  std::vector<uint32_t> present;
+  for (const ImapReply& reply : *replies) {
+    for (const ImapResponse& response : reply.untagged) {
+      if (response.name == "FETCH") {
+        present.push_back(FetchUid(FetchItems(response)));
+      }
+    }
+  }
+  std::sort(present.begin(), present.end());
+  for (size_t i : current) {
+    const uint32_t uid = copies[i].location.uid;
+    if (!std::binary_search(present.begin(), present.end(), uid)) {
+      results[i] = Status::NotFound(
+          "location", "UID " + std::to_string(uid) + " no longer exists in " + Describe(folder));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace reclaim

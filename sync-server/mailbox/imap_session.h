@@ -7,6 +7,15 @@
 // and rejects a level that contains the server's delimiter. ListFolders()
 // skips server folders whose level names contain '/'.
 //
+// Selected folder: Fetch(), Move(), ClearTag(), ListMessages() and the Find
+// methods SELECT their folder on every call. The batch methods FetchEach(),
+// MoveBatch() and ClearTags() send NOOP instead when the folder is
+// selected already on the same login, which costs less on Dovecot. Within
+// one selection the server must keep every UID naming the same message
+// (RFC 3501 section 2.3.1.1), and a server that cannot ends the session:
+// Dovecot 2.3.19 sends BYE when the NOOP finds a new UIDVALIDITY. The
+// batch methods then log in again and SELECT.
+//
 // Reconnection: when the connection drops during an operation that has not
 // yet sent MOVE, COPY, \Deleted or EXPUNGE, the session logs in again and
 // runs the operation once more. Dovecot 2.3.19 sends BYE and closes the
@@ -15,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +49,19 @@ class ImapSession : public MailboxSession {
   Result<std::vector<StoredLocation>> FindByMessageId(const std::string& folder,
                                                       const std::string& message_id) override;
   Status ClearTag(const StoredLocation& location, const std::string& tag) override;
+
+  // One UID FETCH of the bodies per folder, passed to `visit` as they arrive.
+  void FetchEach(const std::vector<StoredLocation>& locations,
+                 const std::function<void(size_t, Result<std::string>)>& visit) override;
+  // Per source folder: one UID FETCH to check the copies are there, one
+  // pipelined flight of UID STOREs that tag them and one UID MOVE; then one
+  // UID FETCH in the destination confirms each copy by COPYUID and its tag.
+  // Without MOVE (or with use_move_command off) it moves copy by copy.
+  std::vector<Result<StoredLocation>> MoveBatch(const std::vector<TaggedLocation>& moves,
+                                                const std::string& folder) override;
+  // Per folder: one UID STORE that removes all the tags and one UID FETCH
+  // that reports copies no longer there, sent together.
+  std::vector<Status> ClearTags(const std::vector<TaggedLocation>& copies) override;
 
  private:
   // A folder after SELECT.
@@ -84,7 +107,24 @@ class ImapSession : public MailboxSession {
   Result<bool> FolderExists(const std::string& quoted_name);
   Status CreateFolder(const std::string& folder);
   Result<SelectedFolder> Select(const std::string& folder);
+  // Select(), or NOOP when `folder` is selected on the current login
+  // already.
+  Result<SelectedFolder> SelectCached(const std::string& folder);
   Result<SelectedFolder> SelectLocation(const StoredLocation& location);
+  // kConflict when `location` has another UIDVALIDITY than `folder`.
+  Status CheckUidValidity(const SelectedFolder& folder, const StoredLocation& location) const;
+  // Groups the indices of `locations` by folder, in order of first
+  // appearance except that the selected folder comes first.
+  std::vector<std::vector<size_t>> GroupByFolder(
+      const std::vector<const StoredLocation*>& locations) const;
+
+  Status FetchFolderOnce(const std::vector<StoredLocation>& locations,
+                         const std::vector<size_t>& indices, std::vector<bool>& delivered,
+                         const std::function<void(size_t, Result<std::string>)>& visit);
+  Status ClearFolderTagsOnce(const std::vector<TaggedLocation>& copies,
+                             const std::vector<size_t>& indices,
+                             const std::vector<std::string>& keywords,
+                             std::vector<Status>& results);
 
   Result<std::vector<uint32_t>> SearchUids(const ImapCommand& command);
   Result<std::vector<StoredLocation>> FetchLocations(const SelectedFolder& folder,
@@ -96,11 +136,35 @@ class ImapSession : public MailboxSession {
                                   const std::string& keyword);
   Result<ImapReply> CopyAndExpunge(const SelectedFolder& source, uint32_t uid,
                                    const std::string& folder, const std::string& keyword);
+  // `copy_uid_validity` and `copy_uid` come from COPYUID; 0 when the server
+  // sent none.
   Result<StoredLocation> LocateMovedMessage(const std::string& folder, uint32_t source_uid,
-                                            const ImapReply& reply, const std::string& keyword,
-                                            bool tagged);
+                                            uint32_t copy_uid_validity, uint32_t copy_uid,
+                                            const std::string& keyword, bool tagged);
   Result<StoredLocation> FindEarlierMove(const StoredLocation& location, const std::string& folder,
                                          const std::string& keyword);
+
+  // State of one MoveBatch() copy between its steps.
+  struct BatchMove {
+    size_t index = 0;  // in the caller's `moves`
+    std::string keyword;
+    bool done = false;               // its result is final
+    bool missing = false;            // the source UID was gone before the move
+    bool moved = false;              // UID MOVE was sent for it
+    bool tagged = false;             // the tag was stored on the source copy first
+    uint32_t copy_uid_validity = 0;  // from COPYUID, 0 when the server sent none
+    uint32_t copy_uid = 0;
+  };
+  Status EnsureFolder(const std::string& folder);
+  Status MoveFolderOnce(const std::vector<TaggedLocation>& moves,
+                        const std::vector<BatchMove*>& batch, const std::string& folder,
+                        std::vector<Result<StoredLocation>>& results);
+  Status StoreTags(const std::vector<TaggedLocation>& moves, const std::vector<BatchMove*>& to_move,
+                   std::vector<Result<StoredLocation>>& results);
+  Result<ImapReply> SendMove(const std::string& uid_set, const std::string& folder);
+  Status ConfirmMovedOnce(const std::vector<TaggedLocation>& moves,
+                          const std::vector<BatchMove*>& moved, const std::string& folder,
+                          std::vector<Result<StoredLocation>>& results);
 
   std::string Describe(const std::string& folder) const;
 
@@ -109,6 +173,9 @@ class ImapSession : public MailboxSession {
   bool use_move_command_;
   std::optional<char> delimiter_;  // '\0' for a flat namespace (NIL delimiter)
   bool changed_mailbox_ = false;   // MOVE, COPY, \Deleted or EXPUNGE sent in this operation
+  std::optional<SelectedFolder> selected_;  // the folder of the last successful SELECT
+  uint64_t selected_login_ = 0;             // ImapClient::login_count() at that SELECT
+  std::vector<std::string> known_folders_;  // created or found to exist by this session
 };
 
 }  // namespace reclaim

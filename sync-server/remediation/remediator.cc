@@ -1,8 +1,10 @@
 #include "sync-server/remediation/remediator.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <set>
+#include <thread>
 
 #include "shared/message_id.h"
 #include "sync-server/mail/hashing.h"
@@ -213,76 +215,213 @@ Result<Incident> Remediator::Identify(const RemediationRequest& request) {
   return incidents_->Create(draft, Now());
 }
 
+Result<std::unique_ptr<MailboxSession>> Remediator::OpenSession(const std::string& connection,
+                                                                const std::string& mailbox) {
+  Connector* connector = connectors_->ByName(connection);
+  if (!connector) {
+    return Status::NotFound("connection",
+                            "connection '" + connection + "' is no longer configured");
+  }
+  Result<std::unique_ptr<MailboxSession>> session = connector->Open(mailbox);
+  if (session.ok())
+    (*session)->SetDeferredSync(true);
+  return session;
+}
+
 MailboxSession* Remediator::SessionFor(const std::string& connection, const std::string& mailbox,
                                        Status* error) {
   std::string key = connection + "\n" + mailbox;
   auto found = sessions_.find(key);
   if (found != sessions_.end()) return found->second.get();
-  Connector* connector = connectors_->ByName(connection);
-  if (!connector) {
-    *error = Status::NotFound("connection", "connection '" + connection +
-                                                "' is no longer configured");
-    return nullptr;
-  }
-  Result<std::unique_ptr<MailboxSession>> session = connector->Open(mailbox);
+  Result<std::unique_ptr<MailboxSession>> session = OpenSession(connection, mailbox);
   if (!session.ok()) {
     *error = session.status();
     return nullptr;
   }
   MailboxSession* raw = session->get();
-  raw->SetDeferredSync(true);
   sessions_[key] = std::move(*session);
   return raw;
 }
 
-// Opens the copy's mailbox and checks the copy is still where the index saw
-// it and is the same message. A stale IMAP location is re-located by
-// Message-ID and digest. Sets `step->outcome` when the copy cannot be moved.
-void Remediator::Confirm(Step* step, JournalAction action) {
-  const StoredRow& row = *step->row;
-  Status open_error;
-  step->session = SessionFor(row.connection, row.view.mailbox, &open_error);
-  if (!step->session) {
-    FailureReason reason = open_error.code() == StatusCode::kNotFound
-                               ? FailureReason::kNoConnectionForUser
-                               : FailureReason::kOther;
-    step->outcome = Failed(reason, open_error.message());
-    return;
+// Opens the mailbox of every step, several at once, and returns the steps
+// grouped by mailbox. A step whose mailbox cannot be opened gets its
+// outcome.
+std::vector<std::vector<Remediator::Step*>> Remediator::OpenMailboxes(std::vector<Step>* steps) {
+  std::vector<std::vector<Step*>> mailboxes;
+  std::vector<std::string> keys;
+  std::map<std::string, size_t> mailbox_of_key;
+  for (Step& step : *steps) {
+    std::string key = step.row->connection + "\n" + step.row->view.mailbox;
+    auto [found, added] = mailbox_of_key.emplace(key, mailboxes.size());
+    if (added) {
+      mailboxes.emplace_back();
+      keys.push_back(std::move(key));
+    }
+    mailboxes[found->second].push_back(&step);
   }
-  step->location = row.location;
-  Result<std::string> raw = step->session->Fetch(step->location);
-  if (!raw.ok() && raw.status().code() == StatusCode::kConflict && !row.message_key.empty()) {
+
+  std::vector<std::optional<Result<std::unique_ptr<MailboxSession>>>> opened(mailboxes.size());
+  RunPerMailbox(mailboxes.size(), [&](size_t m) {
+    const StoredRow& row = *mailboxes[m].front()->row;
+    if (sessions_.count(keys[m]) == 0)
+      opened[m] = OpenSession(row.connection, row.view.mailbox);
+  });
+
+  for (size_t m = 0; m < mailboxes.size(); ++m) {
+    if (opened[m] && opened[m]->ok())
+      sessions_[keys[m]] = std::move(**opened[m]);
+    auto session = sessions_.find(keys[m]);
+    for (Step* step : mailboxes[m]) {
+      if (session != sessions_.end()) {
+        step->session = session->second.get();
+        continue;
+      }
+      const Status& error = opened[m]->status();
+      FailureReason reason = error.code() == StatusCode::kNotFound
+                                 ? FailureReason::kNoConnectionForUser
+                                 : FailureReason::kOther;
+      step->outcome = Failed(reason, error.message());
+    }
+  }
+  return mailboxes;
+}
+
+// Calls `work(m)` for each m below `mailboxes`, on up to parallel_mailboxes
+// threads, the calling thread among them. The callers give each mailbox its
+// own session and steps, so the calls share nothing.
+void Remediator::RunPerMailbox(size_t mailboxes, const std::function<void(size_t)>& work) const {
+  std::atomic<size_t> next{0};
+  const auto worker = [&] {
+    for (size_t m = next++; m < mailboxes; m = next++)
+      work(m);
+  };
+  const size_t threads = std::min(mailboxes, std::max<size_t>(1, options_.parallel_mailboxes));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread& thread : pool)
+    thread.join();
+}
+
+// Checks that each copy of one mailbox is still where the index saw it and
+// is the same message: the SHA-256 of its raw bytes must equal the indexed
+// one. A copy whose IMAP location is stale is found again by Message-ID
+// and digest. Sets `step->outcome` when a copy cannot be moved.
+void Remediator::ConfirmCopies(const std::vector<Step*>& mailbox, JournalAction action) {
+  std::vector<Step*> open;
+  std::vector<StoredLocation> locations;
+  for (Step* step : mailbox) {
+    if (step->outcome)
+      continue;
+    step->location = step->row->location;
+    open.push_back(step);
+    locations.push_back(step->location);
+  }
+  if (open.empty())
+    return;
+  MailboxSession* session = open.front()->session;
+
+  std::vector<Step*> stale;
+  session->FetchEach(locations, [&](size_t i, Result<std::string> raw) {
+    Step& step = *open[i];
+    const StoredRow& row = *step.row;
+    if (raw.ok()) {
+      if (!row.raw_sha256.empty() && Sha256Hex(*raw) != row.raw_sha256) {
+        step.outcome = Failed(NotDoneReason(action));
+      }
+      return;
+    }
+    if (raw.status().code() == StatusCode::kConflict && !row.message_key.empty()) {
+      stale.push_back(&step);  // FetchEach() is still reading: re-locate after it
+      return;
+    }
+    step.outcome = raw.status().code() == StatusCode::kNotFound
+                       ? Failed(NotDoneReason(action))
+                       : Failed(FailureReason::kOther, raw.status().message());
+  });
+
+  // Identical copies in one folder share Message-ID and digest, so each
+  // candidate may be claimed by one step only.
+  std::set<std::pair<std::string, uint32_t>> claimed;
+  for (Step* step : stale) {
+    const StoredRow& row = *step->row;
     Result<std::vector<StoredLocation>> candidates =
-        step->session->FindByMessageId(step->location.folder, row.message_key);
-    raw = Status::NotFound("location", "message not found after UIDVALIDITY change");
+        session->FindByMessageId(step->location.folder, row.message_key);
+    bool found = false;
     if (candidates.ok()) {
       for (const StoredLocation& candidate : *candidates) {
-        Result<std::string> bytes = step->session->Fetch(candidate);
+        if (claimed.count({candidate.folder, candidate.uid}) > 0)
+          continue;
+        Result<std::string> bytes = session->Fetch(candidate);
         if (bytes.ok() && Sha256Hex(*bytes) == row.raw_sha256) {
           step->location = candidate;
-          raw = std::move(bytes);
+          claimed.insert({candidate.folder, candidate.uid});
+          found = true;
           break;
         }
       }
     }
+    if (!found)
+      step->outcome = Failed(NotDoneReason(action));
   }
-  if (!raw.ok()) {
-    step->outcome = raw.status().code() == StatusCode::kNotFound
-                        ? Failed(NotDoneReason(action))
-                        : Failed(FailureReason::kOther, raw.status().message());
-    return;
+}
+
+// Moves the journalled copies of one mailbox, with one MoveBatch() call per
+// destination folder.
+void Remediator::MoveCopies(const std::vector<Step*>& mailbox, JournalAction action) {
+  std::map<std::string, std::vector<Step*>> by_folder;
+  for (Step* step : mailbox) {
+    if (!step->outcome)
+      by_folder[step->to_folder].push_back(step);
   }
-  if (!row.raw_sha256.empty() && Sha256Hex(*raw) != row.raw_sha256) {
-    step->outcome = Failed(NotDoneReason(action));
+  for (const auto& [folder, steps] : by_folder) {
+    std::vector<TaggedLocation> moves;
+    for (const Step* step : steps)
+      moves.push_back({step->location, step->tag});
+    std::vector<Result<StoredLocation>> moved = steps.front()->session->MoveBatch(moves, folder);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      Step& step = *steps[i];
+      if (!moved[i].ok()) {
+        FailureReason other =
+            action == JournalAction::kRemove ? FailureReason::kOther : FailureReason::kNotRestored;
+        step.outcome = moved[i].status().code() == StatusCode::kNotFound
+                           ? Failed(NotDoneReason(action))
+                           : Failed(other, moved[i].status().message());
+        continue;
+      }
+      RowOutcome outcome;
+      outcome.status =
+          action == JournalAction::kRemove ? MessageStatus::kRemoved : MessageStatus::kRestored;
+      outcome.location = *moved[i];
+      outcome.moved_to = step.to_folder;
+      step.outcome = outcome;
+    }
   }
+}
+
+// The tags only matter until the moves are settled. A tag that stays
+// behind is harmless, so failures are ignored.
+void Remediator::ClearTags(const std::vector<Step*>& mailbox) {
+  std::vector<TaggedLocation> copies;
+  for (const Step* step : mailbox) {
+    if (step->journal != 0 && step->outcome->location) {
+      copies.push_back({*step->outcome->location, step->tag});
+    }
+  }
+  if (!copies.empty())
+    (void)mailbox.front()->session->ClearTags(copies);
 }
 
 // Moves a batch of copies in five steps: confirm each copy, journal the
 // intents in one transaction, move, make the moves durable, and settle the
 // outcomes in one transaction. A crash between any two steps leaves
-// intents that Recover() settles by looking in the mailboxes.
+// intents that Recover() settles by looking in the mailboxes. The mailbox
+// steps run for several mailboxes at once; the database steps run on the
+// calling thread.
 Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
-  for (Step& step : *steps) Confirm(&step, action);
+  const std::vector<std::vector<Step*>> mailboxes = OpenMailboxes(steps);
+  RunPerMailbox(mailboxes.size(), [&](size_t m) { ConfirmCopies(mailboxes[m], action); });
 
   {
     Database::Transaction transaction(db_);
@@ -298,31 +437,15 @@ Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
     if (Status s = transaction.Commit(); !s.ok()) return s;
   }
 
-  std::vector<MailboxSession*> touched;
-  for (Step& step : *steps) {
-    if (step.outcome) continue;
-    Result<StoredLocation> moved = step.session->Move(step.location, step.to_folder, step.tag);
-    if (std::find(touched.begin(), touched.end(), step.session) == touched.end()) {
-      touched.push_back(step.session);
-    }
-    if (!moved.ok()) {
-      FailureReason other = action == JournalAction::kRemove ? FailureReason::kOther
-                                                             : FailureReason::kNotRestored;
-      step.outcome = moved.status().code() == StatusCode::kNotFound
-                         ? Failed(NotDoneReason(action))
-                         : Failed(other, moved.status().message());
-      continue;
-    }
-    RowOutcome outcome;
-    outcome.status = action == JournalAction::kRemove ? MessageStatus::kRemoved
-                                                      : MessageStatus::kRestored;
-    outcome.location = *moved;
-    outcome.moved_to = step.to_folder;
-    step.outcome = outcome;
-  }
+  RunPerMailbox(mailboxes.size(), [&](size_t m) { MoveCopies(mailboxes[m], action); });
   // Until this returns, the intents stay open and Recover() decides.
-  for (MailboxSession* session : touched) {
-    if (Status s = session->SyncMoves(); !s.ok()) return s;
+  for (const std::vector<Step*>& mailbox : mailboxes) {
+    const bool touched = std::any_of(mailbox.begin(), mailbox.end(),
+                                     [](const Step* step) { return step->journal != 0; });
+    if (!touched)
+      continue;
+    if (Status s = mailbox.front()->session->SyncMoves(); !s.ok())
+      return s;
   }
 
   Database::Transaction transaction(db_);
@@ -334,12 +457,7 @@ Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
   }
   if (Status s = transaction.Commit(); !s.ok()) return s;
 
-  // The tags only matter until the moves are settled.
-  for (Step& step : *steps) {
-    if (step.journal != 0 && step.outcome->location) {
-      (void)step.session->ClearTag(*step.outcome->location, step.tag);
-    }
-  }
+  RunPerMailbox(mailboxes.size(), [&](size_t m) { ClearTags(mailboxes[m]); });
   return Status::Ok();
 }
 

@@ -8,7 +8,9 @@
 // deletes a message.
 //
 // A Remediator uses one Database connection and is used by one thread at a
-// time; jobs on other threads create their own.
+// time; jobs on other threads create their own. Within a batch it works on
+// several mailboxes at once from short-lived threads of its own, each thread
+// with its own mailbox sessions and no database access.
 #pragma once
 
 #include <atomic>
@@ -52,6 +54,10 @@ struct RemediatorOptions {
   std::string hold_folder = kDefaultHoldFolder;
   // Copies moved per journal transaction; larger batches share disk syncs.
   size_t batch_size = 256;
+  // Mailboxes of a batch worked on at once, each on its own thread and
+  // connection, so that logins and server round trips overlap. 1 works on
+  // one mailbox at a time.
+  size_t parallel_mailboxes = 8;
   std::function<UnixSeconds()> clock;  // the current time; injected for tests
 };
 
@@ -96,6 +102,8 @@ class Remediator {
                                   const std::vector<IndexedMessage>& copies);
   StoredRow FailedRow(const std::string& address, FailureReason reason,
                       const std::string& detail = {});
+  Result<std::unique_ptr<MailboxSession>> OpenSession(const std::string& connection,
+                                                      const std::string& mailbox);
   MailboxSession* SessionFor(const std::string& connection, const std::string& mailbox,
                              Status* error);
   // One copy's way through a batch of moves.
@@ -108,7 +116,11 @@ class Remediator {
     int64_t journal = 0;
     std::optional<RowOutcome> outcome;
   };
-  void Confirm(Step* step, JournalAction action);
+  std::vector<std::vector<Step*>> OpenMailboxes(std::vector<Step>* steps);
+  void RunPerMailbox(size_t mailboxes, const std::function<void(size_t)>& work) const;
+  void ConfirmCopies(const std::vector<Step*>& mailbox, JournalAction action);
+  void MoveCopies(const std::vector<Step*>& mailbox, JournalAction action);
+  static void ClearTags(const std::vector<Step*>& mailbox);
   Status MoveBatch(std::vector<Step>* steps, JournalAction action);
   Status RunMoves(const std::vector<const StoredRow*>& rows, JournalAction action,
                   JobControl* control);

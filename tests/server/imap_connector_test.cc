@@ -833,5 +833,208 @@ TEST_CASE("IMAP connector FindByMessageId matching") {
   CHECK(session->FindByMessageId("INBOX", "<>").status().code() == StatusCode::kInvalidArgument);
 }
 
+// Calls FetchEach() and returns each location's result, checking that every
+// index is visited exactly once.
+std::vector<Result<std::string>> FetchAll(MailboxSession& session,
+                                          const std::vector<StoredLocation>& locations) {
+  std::vector<Result<std::string>> results(locations.size(), Status::Internal("not visited"));
+  std::vector<int> visits(locations.size(), 0);
+  session.FetchEach(locations, [&](size_t i, Result<std::string> message) {
+    REQUIRE(i < locations.size());
+    ++visits[i];
+    results[i] = std::move(message);
+  });
+  for (size_t i = 0; i < locations.size(); ++i) {
+    INFO("location " << i);
+    CHECK(visits[i] == 1);
+  }
+  return results;
+}
+
+TEST_CASE("IMAP connector batch fetch, move and clear") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  const std::string message = MakeMessage(" <batch@outside.test>", "batch", "payload\r\n");
+  const std::string other = MakeMessage(" <other@outside.test>", "other", "o\r\n");
+  Append(*dovecot, "INBOX", message, "\\Seen");
+  Append(*dovecot, "INBOX", message, "\\Flagged $Label1");
+  Append(*dovecot, "INBOX", other, "\\Deleted");
+  Append(*dovecot, "INBOX", message);
+  const uint32_t expunged_uid = Append(*dovecot, "INBOX", message);
+  Append(*dovecot, "Archive", message, "\\Seen");
+  std::unique_ptr<MailboxSession> session = OpenAlice(SettingsFor(*dovecot));
+  Result<std::vector<StoredLocation>> inbox = session->ListMessages("INBOX");
+  Result<std::vector<StoredLocation>> archive = session->ListMessages("Archive");
+  REQUIRE(inbox.ok());
+  REQUIRE(archive.ok());
+  REQUIRE(inbox->size() == 5);
+  REQUIRE(archive->size() == 1);
+  const StoredLocation deleted = (*inbox)[2];
+  const StoredLocation expunged = (*inbox)[4];
+  REQUIRE(expunged.uid == expunged_uid);
+  REQUIRE(dovecot
+              ->Doveadm(
+                  {"expunge", "-u", kUser, "mailbox", "INBOX", "uid", std::to_string(expunged_uid)})
+              .ok());
+  StoredLocation stale = (*inbox)[0];
+  stale.uid_validity += 1;
+  StoredLocation no_uid = (*inbox)[0];
+  no_uid.uid = 0;
+  // Archive first, so the batch must switch folders and come back.
+  const std::vector<StoredLocation> copies = {(*archive)[0], (*inbox)[0], (*inbox)[1], (*inbox)[3]};
+
+  std::vector<StoredLocation> to_fetch = copies;
+  to_fetch.insert(to_fetch.end(), {expunged, stale, no_uid});
+  std::vector<Result<std::string>> fetched = FetchAll(*session, to_fetch);
+  for (size_t i = 0; i < copies.size(); ++i) {
+    INFO("copy " << i << ": " << fetched[i].status().message());
+    REQUIRE(fetched[i].ok());
+    CHECK(*fetched[i] == message);
+  }
+  CHECK(fetched[4].status().code() == StatusCode::kNotFound);
+  CHECK(fetched[5].status().code() == StatusCode::kConflict);
+  CHECK(fetched[6].status().code() == StatusCode::kInvalidArgument);
+
+  std::vector<TaggedLocation> moves;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    moves.push_back({copies[i], "batch" + std::to_string(i)});
+  }
+  moves.push_back({expunged, "batchexpunged"});
+  moves.push_back({stale, "batchstale"});
+  moves.push_back({(*inbox)[0], "bad tag"});
+  std::vector<Result<StoredLocation>> moved = session->MoveBatch(moves, kHold);
+  REQUIRE(moved.size() == moves.size());
+  const uint32_t hold_validity = DoveadmUidValidity(*dovecot, kHold);
+  std::vector<uint32_t> hold_uids;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    INFO("copy " << i << ": " << moved[i].status().message());
+    REQUIRE(moved[i].ok());
+    CHECK(moved[i]->folder == kHold);
+    CHECK(moved[i]->uid_validity == hold_validity);
+    CHECK(HasFlag(moved[i]->flags, "$Reclaimbatch" + std::to_string(i)));
+    hold_uids.push_back(moved[i]->uid);
+  }
+  CHECK(HasFlag(moved[0]->flags, "\\Seen"));
+  CHECK(HasFlag(moved[2]->flags, "\\Flagged"));
+  CHECK(HasFlag(moved[2]->flags, "$Label1"));
+  CHECK(moved[4].status().code() == StatusCode::kNotFound);
+  CHECK(moved[5].status().code() == StatusCode::kConflict);
+  CHECK(moved[6].status().code() == StatusCode::kInvalidArgument);
+
+  // Only the \Deleted message stays behind, and each copy exists once.
+  Result<std::vector<StoredLocation>> left = session->ListMessages("INBOX");
+  REQUIRE(left.ok());
+  CHECK(Uids(*left) == std::vector<uint32_t>{deleted.uid});
+  archive = session->ListMessages("Archive");
+  REQUIRE(archive.ok());
+  CHECK(archive->empty());
+  Result<std::vector<StoredLocation>> hold = session->ListMessages(kHold);
+  REQUIRE(hold.ok());
+  std::vector<uint32_t> sorted_hold_uids = hold_uids;
+  std::sort(sorted_hold_uids.begin(), sorted_hold_uids.end());
+  CHECK(Uids(*hold) == sorted_hold_uids);
+  Result<std::vector<StoredLocation>> tagged = session->FindTagged(kHold, "batch2");
+  REQUIRE(tagged.ok());
+  CHECK(Uids(*tagged) == std::vector<uint32_t>{hold_uids[2]});
+
+  // The same batch again, as after a crash before the outcome was
+  // recorded: each copy's tag finds its earlier move.
+  moves.resize(copies.size());
+  std::vector<Result<StoredLocation>> again = session->MoveBatch(moves, kHold);
+  for (size_t i = 0; i < copies.size(); ++i) {
+    INFO("copy " << i << ": " << again[i].status().message());
+    REQUIRE(again[i].ok());
+    CHECK(again[i]->uid == hold_uids[i]);
+  }
+
+  // Clearing the tags, after one held copy was deleted.
+  REQUIRE(
+      dovecot
+          ->Doveadm({"expunge", "-u", kUser, "mailbox", kHold, "uid", std::to_string(hold_uids[3])})
+          .ok());
+  std::vector<TaggedLocation> hold_copies;
+  for (size_t i = 0; i < copies.size(); ++i) {
+    hold_copies.push_back({*moved[i], moves[i].tag});
+  }
+  std::vector<Status> cleared = session->ClearTags(hold_copies);
+  REQUIRE(cleared.size() == hold_copies.size());
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("copy " << i << ": " << cleared[i].message());
+    CHECK(cleared[i].ok());
+    Result<std::vector<StoredLocation>> still_tagged = session->FindTagged(kHold, moves[i].tag);
+    REQUIRE(still_tagged.ok());
+    CHECK(still_tagged->empty());
+  }
+  CHECK(cleared[3].code() == StatusCode::kNotFound);
+  hold = session->ListMessages(kHold);
+  REQUIRE(hold.ok());
+  REQUIRE(hold->size() == 3);
+  CHECK(SortedFlags((*hold)[1].flags) == SortedFlags("$Label1 \\Flagged"));
+}
+
+TEST_CASE("IMAP connector batch without MOVE") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  const std::string message = MakeMessage(" <copy@outside.test>", "copy", "c\r\n");
+  Append(*dovecot, "INBOX", message, "\\Seen");
+  Append(*dovecot, "INBOX", message);
+  ImapSettings settings = SettingsFor(*dovecot);
+  settings.use_move_command = false;
+  std::unique_ptr<MailboxSession> session = OpenAlice(settings);
+  Result<std::vector<StoredLocation>> inbox = session->ListMessages("INBOX");
+  REQUIRE(inbox.ok());
+  REQUIRE(inbox->size() == 2);
+  std::vector<Result<StoredLocation>> moved =
+      session->MoveBatch({{(*inbox)[0], "copy0"}, {(*inbox)[1], "copy1"}}, kHold);
+  REQUIRE(moved.size() == 2);
+  for (const Result<StoredLocation>& result : moved) {
+    INFO(result.status().message());
+    REQUIRE(result.ok());
+    CHECK(result->folder == kHold);
+  }
+  CHECK(moved[0]->uid != moved[1]->uid);
+  CHECK(HasFlag(moved[0]->flags, "\\Seen"));
+  Result<std::vector<StoredLocation>> left = session->ListMessages("INBOX");
+  REQUIRE(left.ok());
+  CHECK(left->empty());
+}
+
+// The batch methods reuse the selected folder. Dovecot must still report a
+// UIDVALIDITY change of that folder, so no stale UID is acted on.
+TEST_CASE("IMAP connector batch after UIDVALIDITY change") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  const std::string message = MakeMessage(" <reset@outside.test>", "reset", "r\r\n");
+  Append(*dovecot, "INBOX", message);
+  std::unique_ptr<MailboxSession> session = OpenAlice(SettingsFor(*dovecot));
+  Result<std::vector<StoredLocation>> inbox = session->ListMessages("INBOX");
+  REQUIRE(inbox.ok());
+  REQUIRE(inbox->size() == 1);
+  // Selects INBOX through the batch path, so the next call finds it selected.
+  std::vector<Result<std::string>> before = FetchAll(*session, *inbox);
+  REQUIRE(before[0].ok());
+  REQUIRE(
+      dovecot->Doveadm({"mailbox", "update", "-u", kUser, "--uid-validity", "1000", "INBOX"}).ok());
+
+  std::vector<Result<std::string>> after = FetchAll(*session, *inbox);
+  INFO(after[0].status().message());
+  CHECK(after[0].status().code() == StatusCode::kConflict);
+  std::vector<Result<StoredLocation>> moved = session->MoveBatch({{(*inbox)[0], "reset1"}}, kHold);
+  INFO(moved[0].status().message());
+  CHECK(moved[0].status().code() == StatusCode::kConflict);
+  std::vector<Status> cleared = session->ClearTags({{(*inbox)[0], "reset1"}});
+  CHECK(cleared[0].code() == StatusCode::kConflict);
+  Result<std::vector<StoredLocation>> still = session->ListMessages("INBOX");
+  REQUIRE(still.ok());
+  REQUIRE(still->size() == 1);
+  CHECK((*still)[0].uid_validity == 1000);
+}
+
 }  // namespace
 }  // namespace reclaim

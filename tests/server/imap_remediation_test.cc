@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "sync-server/index/message_index.h"
@@ -228,5 +229,66 @@ TEST_CASE("imap failure reasons") {
     REQUIRE(copies.size() == 1);
     CHECK(copies[0].find("mailbox=Reclaim-Hold") != std::string::npos);
     CHECK(copies[0].find("\\Seen") != std::string::npos);
+  }
+}
+
+// Several copies per mailbox in two folders: each mailbox's copies move with
+// one MoveBatch() per folder, several mailboxes at once, and each copy goes
+// back to its own folder with its flags.
+TEST_CASE("imap batch remove and restore") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    MESSAGE("skipped: " << DovecotHarness::UnavailableReason());
+    return;
+  }
+  const std::string id = "<batch.imap@invoices.example.net>";
+  for (const std::string& user : kUsers) {
+    const std::string phish = InvoiceMessage(id, user);
+    REQUIRE(dovecot->Append(user, "INBOX", phish, "\\Seen").ok());
+    REQUIRE(dovecot->Append(user, "INBOX", phish, "\\Flagged").ok());
+    REQUIRE(dovecot->Append(user, "INBOX", phish).ok());
+    REQUIRE(dovecot->Append(user, "Archive", phish, "\\Seen").ok());
+    REQUIRE(dovecot->Append(user, "Archive", phish, "\\Seen \\Flagged").ok());
+  }
+
+  ImapEngine engine(dovecot.get());
+  engine.Index();
+  Incident incident = engine.Remove(id);
+  CHECK(incident.counts.identified == 15);
+  CHECK(incident.counts.removed == 15);
+  CHECK(incident.counts.failed == 0);
+  for (const std::string& user : kUsers) {
+    INFO("user " << user);
+    std::vector<std::string> copies = engine.Copies(user, id);
+    REQUIRE(copies.size() == 5);
+    int flagged = 0;
+    for (const std::string& copy : copies) {
+      INFO("copy: " << copy);
+      CHECK(copy.find("mailbox=Reclaim-Hold") != std::string::npos);
+      CHECK(copy.find("$Reclaim") == std::string::npos);  // tags cleared after settling
+      flagged += copy.find("\\Flagged") != std::string::npos ? 1 : 0;
+    }
+    CHECK(flagged == 2);
+  }
+
+  Result<Incident> restore = engine.remediator->PrepareRestore(incident.id, {}, "");
+  REQUIRE(restore.ok());
+  JobControl control;
+  REQUIRE(engine.remediator->Restore(restore->id, &control).ok());
+  CHECK(engine.repository->Get(restore->id)->counts.restored == 15);
+  for (const std::string& user : kUsers) {
+    INFO("user " << user);
+    std::vector<std::string> copies = engine.Copies(user, id);
+    REQUIRE(copies.size() == 5);
+    std::multiset<std::string> placed;
+    for (const std::string& copy : copies) {
+      const bool in_archive = copy.find("mailbox=Archive") != std::string::npos;
+      const bool flagged = copy.find("\\Flagged") != std::string::npos;
+      const bool seen = copy.find("\\Seen") != std::string::npos;
+      placed.insert(std::string(in_archive ? "Archive" : "INBOX") + (seen ? " seen" : "") +
+                    (flagged ? " flagged" : ""));
+    }
+    CHECK(placed == std::multiset<std::string>{"INBOX seen", "INBOX flagged", "INBOX",
+                                               "Archive seen", "Archive seen flagged"});
   }
 }
