@@ -39,6 +39,17 @@ std::string KeyOf(const std::string& id) {
   return parsed.ok() ? MessageIdKey(*parsed) : id;
 }
 
+// Returns Sha256Hex(raw). A message without a usable Message-ID has the
+// digest in its synthetic key ("sha256:<hex>", see parsed_message.h), so
+// it is taken from there instead of hashing the message a second time.
+std::string RawSha256(const ParsedMessage& parsed, std::string_view raw) {
+  constexpr std::string_view kPrefix = "sha256:";
+  const std::string_view key = parsed.synthetic_key;
+  if (key.size() > kPrefix.size() && key.substr(0, kPrefix.size()) == kPrefix)
+    return std::string(key.substr(kPrefix.size()));
+  return Sha256Hex(raw);
+}
+
 std::string JoinWarnings(const std::vector<std::string>& warnings) {
   std::string out;
   for (const std::string& warning : warnings) {
@@ -263,6 +274,10 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
   if (!folders.ok()) return folders.status();
   ++stats->mailboxes;
 
+  // One buffer for every message read, so that its capacity is reused.
+  std::string raw;
+  ParseOptions parse_options;
+  parse_options.text_body = false;  // the index does not store it
   for (const std::string& folder : *folders) {
     Result<std::vector<StoredLocation>> listed = (*session)->ListMessages(folder);
     if (!listed.ok()) return listed.status();
@@ -279,16 +294,15 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
     for (const StoredLocation& location : *listed) {
       std::string key = MessageIndex::LocationKey(location);
       if (known->erase(key) > 0) continue;
-      Result<std::string> raw = (*session)->Fetch(location);
-      if (!raw.ok()) {
+      if (Status read = (*session)->FetchInto(location, &raw); !read.ok()) {
         ++stats->failed;
-        stats->errors.push_back(address + " " + folder + " " + key + ": " + raw.status().message());
+        stats->errors.push_back(address + " " + folder + " " + key + ": " + read.message());
         continue;
       }
-      ParsedMessage parsed = ParseMessage(*raw);
+      ParsedMessage parsed = ParseMessage(raw, parse_options);
       if (!batch) batch = std::make_unique<Database::Transaction>(index->database());
       Result<int64_t> id =
-          index->Record(connector.name(), address, location, parsed, Sha256Hex(*raw), now);
+          index->Record(connector.name(), address, location, parsed, RawSha256(parsed, raw), now);
       if (!id.ok()) return id.status();
       ++stats->added;
       if (++in_batch == kBatch) {

@@ -1,7 +1,9 @@
 #include "sync-server/mail/encoded_words.h"
 
 #include <iconv.h>
+
 #include <cerrno>
+#include <mutex>
 
 #include <gmime/gmime.h>
 
@@ -37,6 +39,63 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
+
+const iconv_t kNoConverter = reinterpret_cast<iconv_t>(-1);
+
+// Conversion descriptors to UTF-8 by charset name, for one thread. GMime
+// 3.2.13's g_mime_iconv_open calls iconv_open(3) every time, which looks the
+// charset up in glibc's gconv tables and may load its module again. An iconv
+// descriptor is not safe for concurrent use, so every thread keeps its own.
+class Utf8Converters {
+ public:
+  Utf8Converters() = default;
+  Utf8Converters(const Utf8Converters&) = delete;
+  Utf8Converters& operator=(const Utf8Converters&) = delete;
+  ~Utf8Converters() {
+    for (const Entry& entry : entries_)
+      Close(entry.converter);
+  }
+
+  // Returns the descriptor for `charset` in its initial shift state, or
+  // kNoConverter when iconv does not know the charset. Names are compared
+  // exactly, so "UTF-8" and "utf-8" take two entries.
+  iconv_t Get(std::string_view charset) {
+    for (const Entry& entry : entries_) {
+      if (entry.charset == charset) {
+        if (entry.converter != kNoConverter)
+          iconv(entry.converter, nullptr, nullptr, nullptr, nullptr);
+        return entry.converter;
+      }
+    }
+    // Mail names charsets freely, so the oldest entry makes room for a new
+    // one, and hostile input cannot grow the list without bound.
+    if (entries_.size() == kMaxEntries) {
+      Close(entries_.front().converter);
+      entries_.erase(entries_.begin());
+    }
+    Entry entry;
+    entry.charset = std::string(charset);
+    entry.converter = g_mime_iconv_open("UTF-8", entry.charset.c_str());
+    entries_.push_back(std::move(entry));
+    return entries_.back().converter;
+  }
+
+ private:
+  // NOTE: 32 is a guess, several times the charsets of a typical mailbox.
+  static constexpr size_t kMaxEntries = 32;
+
+  struct Entry {
+    std::string charset;
+    iconv_t converter = kNoConverter;
+  };
+
+  static void Close(iconv_t converter) {
+    if (converter != kNoConverter)
+      g_mime_iconv_close(converter);
+  }
+
+  std::vector<Entry> entries_;
+};
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9')
@@ -130,6 +189,19 @@ struct WordRun {
   size_t end = 0;    // offset just past the last word
 };
 
+// Returns this thread's descriptor from `charset` to UTF-8 in its initial
+// state, or kNoConverter when ConvertToUtf8 does not accept the charset.
+iconv_t Utf8ConverterFor(std::string_view charset) {
+  // Charset names reach iconv as C strings, which end at the first NUL.
+  charset = charset.substr(0, charset.find('\0'));
+  // GMime 3.2 opens "x-unknown" as the process's locale charset, which
+  // would make the result depend on the server's environment.
+  if (EqualsIgnoringCase(charset, "x-unknown"))
+    return kNoConverter;
+  thread_local Utf8Converters converters;
+  return converters.Get(charset);
+}
+
 }  // namespace
 
 std::string UnfoldHeaderValue(std::string_view raw) {
@@ -144,14 +216,13 @@ std::string UnfoldHeaderValue(std::string_view raw) {
   return out;
 }
 
+bool IsConvertibleToUtf8(std::string_view charset) {
+  return Utf8ConverterFor(charset) != kNoConverter;
+}
+
 std::optional<std::string> ConvertToUtf8(std::string_view bytes, std::string_view charset) {
-  const std::string charset_name(charset);
-  // GMime 3.2 opens "x-unknown" as the process's locale charset, which
-  // would make the result depend on the server's environment.
-  if (g_ascii_strcasecmp(charset_name.c_str(), "x-unknown") == 0)
-    return std::nullopt;
-  iconv_t converter = g_mime_iconv_open("UTF-8", charset_name.c_str());
-  if (converter == reinterpret_cast<iconv_t>(-1))
+  iconv_t converter = Utf8ConverterFor(charset);
+  if (converter == kNoConverter)
     return std::nullopt;
 
   std::string out;
@@ -176,8 +247,33 @@ std::optional<std::string> ConvertToUtf8(std::string_view bytes, std::string_vie
   size_t out_left = sizeof buffer;
   iconv(converter, nullptr, nullptr, &out_next, &out_left);
   out.append(buffer, static_cast<size_t>(out_next - buffer));
-  g_mime_iconv_close(converter);
   return out;
+}
+
+void KeepCommonCharsetsLoaded() {
+  // NOTE: the list is a judgement of the charsets that mail commonly uses
+  // (the ISO 8859 and Windows code pages, KOI8, the CJK encodings and
+  // UTF-7). A charset missing here still converts, only more slowly.
+  static constexpr const char* kCharsets[] = {
+      "iso-8859-1",   "iso-8859-2",   "iso-8859-3",   "iso-8859-4",   "iso-8859-5",
+      "iso-8859-6",   "iso-8859-7",   "iso-8859-8",   "iso-8859-9",   "iso-8859-10",
+      "iso-8859-13",  "iso-8859-14",  "iso-8859-15",  "iso-8859-16",  "windows-1250",
+      "windows-1251", "windows-1252", "windows-1253", "windows-1254", "windows-1255",
+      "windows-1256", "windows-1257", "windows-1258", "koi8-r",       "koi8-u",
+      "iso-2022-jp",  "shift_jis",    "euc-jp",       "gb2312",       "gbk",
+      "gb18030",      "big5",         "euc-kr",       "utf-7",        "tis-620",
+  };
+  static std::once_flag opened;
+  std::call_once(opened, [] {
+    // The descriptors are never used or closed, because only holding them
+    // open matters.
+    static std::vector<iconv_t> descriptors;
+    for (const char* charset : kCharsets) {
+      const iconv_t descriptor = g_mime_iconv_open("UTF-8", charset);
+      if (descriptor != kNoConverter)
+        descriptors.push_back(descriptor);
+    }
+  });
 }
 
 std::string EnsureUtf8(std::string_view text, bool* converted) {

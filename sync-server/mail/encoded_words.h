@@ -4,8 +4,9 @@
 // The decoder is written for the damage seen in real mail, which GMime 3.2's
 // own decoder handles differently: an encoded-word in an unknown charset is
 // kept as written and reported, where GMime silently reads it as ASCII.
-// Thread-safe once GMime is initialised (InitMimeParser), because charset
-// conversion goes through GMime's iconv cache. Nothing here throws.
+// Thread-safe once GMime is initialised (InitMimeParser), because each
+// thread keeps its own iconv descriptors. Nothing here throws, except
+// std::bad_alloc.
 #pragma once
 
 #include <optional>
@@ -24,6 +25,18 @@ std::string UnfoldHeaderValue(std::string_view raw);
 // invalid in the charset become U+FFFD. Returns nothing when the charset is
 // unknown to iconv.
 std::optional<std::string> ConvertToUtf8(std::string_view bytes, std::string_view charset);
+
+// Returns true when ConvertToUtf8 accepts `charset`, without converting.
+bool IsConvertibleToUtf8(std::string_view charset);
+
+// Opens a conversion to UTF-8 from each charset common in mail and keeps it
+// open for the life of the process, so that glibc keeps their gconv modules
+// loaded. glibc 2.36 unloads a module soon after its last descriptor closes,
+// and GMime 3.2.13 opens and closes a descriptor for each piece of header
+// text it decodes, so without this most messages in such a charset would
+// load its module again. InitMimeParser() calls it, and later calls do
+// nothing.
+void KeepCommonCharsetsLoaded();
 
 // Returns `text` when it is valid UTF-8, and otherwise reads it as
 // windows-1252 (the usual charset of unlabelled 8-bit header text) and sets

@@ -11,6 +11,17 @@ namespace reclaim {
 std::string Sha256Hex(std::string_view bytes);
 std::string Md5Hex(std::string_view bytes);
 
+// Both digests of one byte string, as Sha256Hex and Md5Hex return them.
+struct Sha256AndMd5 {
+  std::string sha256;
+  std::string md5;
+};
+
+// Computes both digests in one pass over `bytes`: each block goes through
+// SHA-256 and then MD5 while it is still in the CPU cache. Either digest is
+// empty where Sha256Hex or Md5Hex would return an empty string.
+Sha256AndMd5 Sha256AndMd5Hex(std::string_view bytes);
+
 // The digests of the empty file, which match every empty attachment and so
 // must never be used to remediate.
 constexpr std::string_view kEmptySha256 =

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "shared/message_id.h"
@@ -51,6 +52,28 @@ struct GFreeDeleter {
   void operator()(void* memory) const { g_free(memory); }
 };
 using GCharPtr = std::unique_ptr<char, GFreeDeleter>;
+
+// A GByteArray over bytes that it does not own, so that GMime parses a
+// message where it lies: g_mime_stream_mem_new_with_buffer would copy it.
+// GMime 3.2.13's memory streams write to their array only through
+// g_mime_stream_write and seeks past the end, which parsing never calls, so
+// the bytes are never modified despite the const_cast. Every stream made
+// over the array must be released before this object.
+class BorrowedByteArray {
+ public:
+  explicit BorrowedByteArray(std::string_view bytes)
+      : array_(g_byte_array_new_take(reinterpret_cast<guint8*>(const_cast<char*>(bytes.data())),
+                                     bytes.size())) {}
+  // Frees the wrapper and leaves the bytes to their owner.
+  ~BorrowedByteArray() { g_byte_array_free(array_, FALSE); }
+  BorrowedByteArray(const BorrowedByteArray&) = delete;
+  BorrowedByteArray& operator=(const BorrowedByteArray&) = delete;
+
+  GByteArray* get() const { return array_; }
+
+ private:
+  GByteArray* array_;
+};
 
 bool IsWhitespace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -189,10 +212,62 @@ std::optional<std::string> FirstRawHeaderValue(GMimeObject* object, const char* 
   return std::move(values.front());
 }
 
+// The raw values of the top-level fields that the index reads, each list in
+// header order, as RawHeaderValues returns them.
+struct TopLevelFields {
+  std::vector<std::string> message_id;
+  std::vector<std::string> in_reply_to;
+  std::vector<std::string> from;
+  std::vector<std::string> to;
+  std::vector<std::string> cc;
+  std::vector<std::string> delivered_to;
+  std::vector<std::string> original_to;  // X-Original-To
+  std::vector<std::string> subject;
+  std::vector<std::string> date;
+};
+
+// Gathers TopLevelFields in one pass over the header list, where a look-up
+// per field would walk the whole list nine times.
+TopLevelFields GatherTopLevelFields(GMimeObject* object) {
+  TopLevelFields fields;
+  const std::pair<const char*, std::vector<std::string>*> wanted[] = {
+      {"Message-ID", &fields.message_id},
+      {"In-Reply-To", &fields.in_reply_to},
+      {"From", &fields.from},
+      {"To", &fields.to},
+      {"Cc", &fields.cc},
+      {"Delivered-To", &fields.delivered_to},
+      {"X-Original-To", &fields.original_to},
+      {"Subject", &fields.subject},
+      {"Date", &fields.date},
+  };
+  GMimeHeaderList* headers = g_mime_object_get_header_list(object);
+  const int count = headers != nullptr ? g_mime_header_list_get_count(headers) : 0;
+  for (int i = 0; i < count; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    const char* header_name = g_mime_header_get_name(header);
+    if (header_name == nullptr)
+      continue;
+    for (const auto& [name, values] : wanted) {
+      if (g_ascii_strcasecmp(header_name, name) == 0) {
+        const char* raw_value = g_mime_header_get_raw_value(header);
+        values->emplace_back(raw_value != nullptr ? raw_value : "");
+        break;
+      }
+    }
+  }
+  return fields;
+}
+
+// Returns the first of `values`, or nullptr when there is none.
+const std::string* First(const std::vector<std::string>& values) {
+  return values.empty() ? nullptr : &values.front();
+}
+
 // Reads Message-ID (from the raw value, because GMime keeps only the last
 // field and drops a malformed id), In-Reply-To and the synthetic key.
-void ReadIdentity(GMimeObject* headers, std::string_view raw, ParsedMessage& message) {
-  const std::vector<std::string> ids = RawHeaderValues(headers, "Message-ID");
+void ReadIdentity(const TopLevelFields& fields, std::string_view raw, ParsedMessage& message) {
+  const std::vector<std::string>& ids = fields.message_id;
   for (size_t i = 0; i < ids.size(); ++i) {
     const Result<MessageId> id = NormalizeMessageId(ids[i], "Message-ID");
     if (!id.ok()) {
@@ -213,7 +288,7 @@ void ReadIdentity(GMimeObject* headers, std::string_view raw, ParsedMessage& mes
   if (message.message_id.empty())
     message.synthetic_key = "sha256:" + Sha256Hex(raw);
 
-  if (const auto in_reply_to = FirstRawHeaderValue(headers, "In-Reply-To")) {
+  if (const std::string* in_reply_to = First(fields.in_reply_to)) {
     const Result<MessageId> id = NormalizeMessageId(*in_reply_to, "In-Reply-To");
     if (id.ok())
       message.in_reply_to = id.value().value;
@@ -260,9 +335,9 @@ std::optional<std::string> LastAngleAddress(std::string_view unfolded) {
   return LowerCaseDomain(address);
 }
 
-void ReadSender(GMimeObject* headers, ParsedMessage& message) {
-  const auto from = FirstRawHeaderValue(headers, "From");
-  if (!from) {
+void ReadSender(const TopLevelFields& fields, ParsedMessage& message) {
+  const std::string* from = First(fields.from);
+  if (from == nullptr) {
     message.warnings.push_back("From field is missing");
     return;
   }
@@ -282,10 +357,11 @@ void ReadSender(GMimeObject* headers, ParsedMessage& message) {
   message.warnings.push_back("From field " + QuoteForWarning(unfolded) + " has no address");
 }
 
-void ReadRecipients(GMimeObject* headers, ParsedMessage& message) {
+void ReadRecipients(const TopLevelFields& fields, ParsedMessage& message) {
   std::unordered_set<std::string> seen;
-  for (const char* field : {"To", "Cc", "Delivered-To", "X-Original-To"}) {
-    for (const std::string& raw_value : RawHeaderValues(headers, field)) {
+  for (const std::vector<std::string>* values :
+       {&fields.to, &fields.cc, &fields.delivered_to, &fields.original_to}) {
+    for (const std::string& raw_value : *values) {
       for (std::string& address : ParseAddresses(raw_value)) {
         if (seen.insert(ToLowerAscii(address)).second)
           message.recipients.push_back(std::move(address));
@@ -294,16 +370,16 @@ void ReadRecipients(GMimeObject* headers, ParsedMessage& message) {
   }
 }
 
-void ReadSubjectAndDate(GMimeObject* headers, ParsedMessage& message) {
-  if (const auto subject = FirstRawHeaderValue(headers, "Subject")) {
+void ReadSubjectAndDate(const TopLevelFields& fields, ParsedMessage& message) {
+  if (const std::string* subject = First(fields.subject)) {
     const std::string unfolded = Trim(UnfoldHeaderValue(*subject));
     bool converted = false;
     message.raw_subject = EnsureUtf8(unfolded, &converted);
     message.subject = DecodeHeaderText(unfolded, "Subject", message.warnings);
   }
 
-  const auto date = FirstRawHeaderValue(headers, "Date");
-  if (!date) {
+  const std::string* date = First(fields.date);
+  if (date == nullptr) {
     message.warnings.push_back("Date field is missing, so the date is 0");
     return;
   }
@@ -331,13 +407,15 @@ struct WalkContext {
   // Candidates for ParsedMessage::text_body, collected at depth 0 only: the
   // decoded bytes of the first text/plain body part and its charset, and the
   // first text/html body part (owned by the parsed message), which is
-  // decoded only when no text/plain part exists.
+  // decoded only when no text/plain part exists. Without
+  // ParseOptions::text_body, `plain_body` is found but left empty.
+  bool want_text_body = true;
   std::optional<std::string> plain_body;
   std::string plain_charset;
   GMimePart* html_body = nullptr;
 };
 
-ParsedMessage ParseAtDepth(std::string_view raw, int depth);
+ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& parse_options);
 
 std::string ReadWholeStream(GMimeStream* stream) {
   std::string bytes;
@@ -385,12 +463,30 @@ std::string FilenameOf(GMimeObject* part, std::vector<std::string>& warnings) {
   return Trim(EnsureUtf8(filename, &converted));
 }
 
-// Decodes a leaf part's body by its own Content-Transfer-Encoding field.
-// GMime's content stream holds the bytes as transmitted.
-DecodedBody DecodePartBody(GMimePart* part) {
+// Returns a leaf part's body as transmitted. The parser's content stream of a
+// part is a bounded memory stream over the buffer it parsed, so the bytes
+// are taken from `context.raw` without a copy. A stream of any other kind is
+// read into `*copy`.
+std::string_view EncodedContent(GMimePart* part, const WalkContext& context, std::string* copy) {
   GMimeDataWrapper* content = g_mime_part_get_content(part);
-  const std::string encoded =
-      ReadWholeStream(content != nullptr ? g_mime_data_wrapper_get_stream(content) : nullptr);
+  GMimeStream* stream = content != nullptr ? g_mime_data_wrapper_get_stream(content) : nullptr;
+  const GByteArray* array = stream != nullptr && GMIME_IS_STREAM_MEM(stream)
+                                ? g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream))
+                                : nullptr;
+  if (array != nullptr && reinterpret_cast<const char*>(array->data) == context.raw.data()) {
+    const gint64 start = stream->bound_start;
+    const gint64 end = stream->bound_end != -1 ? stream->bound_end : gint64{array->len};
+    if (0 <= start && start <= end && static_cast<size_t>(end) <= context.raw.size())
+      return context.raw.substr(static_cast<size_t>(start), static_cast<size_t>(end - start));
+  }
+  *copy = ReadWholeStream(stream);
+  return *copy;
+}
+
+// Decodes a leaf part's body by its own Content-Transfer-Encoding field.
+DecodedBody DecodePartBody(GMimePart* part, const WalkContext& context) {
+  std::string copy;
+  const std::string_view encoded = EncodedContent(part, context, &copy);
   const auto encoding = FirstRawHeaderValue(GMIME_OBJECT(part), "Content-Transfer-Encoding");
   return DecodeTransferEncoding(encoded, encoding.value_or(""));
 }
@@ -409,8 +505,9 @@ void AddAttachment(std::string filename, std::string content_type, const Decoded
   attachment.origin = origin;
   if (body.decodable) {
     attachment.size = body.bytes.size();
-    attachment.sha256 = Sha256Hex(body.bytes);
-    attachment.md5 = Md5Hex(body.bytes);
+    Sha256AndMd5 digests = Sha256AndMd5Hex(body.bytes);
+    attachment.sha256 = std::move(digests.sha256);
+    attachment.md5 = std::move(digests.md5);
   } else {
     attachment.undecodable = true;
     message.warnings.push_back("attachment " + QuoteForWarning(label) +
@@ -438,7 +535,7 @@ void IndexEmbeddedMessage(std::string_view bytes, std::string filename, WalkCont
                                std::to_string(kMaxEmbeddingDepth) + " levels were not parsed");
     return;
   }
-  ParsedMessage inner = ParseAtDepth(bytes, inner_depth);
+  ParsedMessage inner = ParseAtDepth(bytes, inner_depth, ParseOptions());
   if (!inner.message_id.empty())
     message.contained_ids.push_back(inner.message_id);
   for (std::string& id : inner.alias_ids)
@@ -563,7 +660,7 @@ void IndexLeafPart(GMimePart* part, WalkContext& context) {
   if (!is_attachment && !is_plain_text)
     return;  // a body such as text/html, which the index does not hash
 
-  DecodedBody body = DecodePartBody(part);
+  DecodedBody body = DecodePartBody(part, context);
 
   // GMime parses message/rfc822 only when it is not transfer-encoded; a
   // base64 or quoted-printable one arrives here as a leaf.
@@ -577,7 +674,7 @@ void IndexLeafPart(GMimePart* part, WalkContext& context) {
     AddAttachment(filename, content_type, body, origin, context);
   }
   if (is_plain_text && body.decodable && is_top_level_body && !context.plain_body) {
-    context.plain_body = body.bytes;
+    context.plain_body = context.want_text_body ? body.bytes : std::string();
     context.plain_charset = CharsetOf(GMIME_OBJECT(part));
   }
   if (is_plain_text && body.decodable) {
@@ -615,6 +712,14 @@ void WalkPart(GMimeObject* part, WalkContext& context) {
   }
 }
 
+constexpr const char* kUndecodableHtmlBody =
+    "text/html body could not be decoded, so the message has no text body";
+
+void WarnUnknownBodyCharset(const std::string& charset, std::vector<std::string>& warnings) {
+  warnings.push_back("text body has the unknown charset " + QuoteForWarning(charset) +
+                     ", so it was read as UTF-8 or windows-1252");
+}
+
 // Converts body bytes in `charset` to UTF-8. Without a charset, or with one
 // iconv does not know, valid UTF-8 is kept and anything else is read as
 // windows-1252.
@@ -623,11 +728,33 @@ std::string BodyTextToUtf8(std::string_view bytes, const std::string& charset,
   if (!charset.empty()) {
     if (std::optional<std::string> text = ConvertToUtf8(bytes, charset))
       return std::move(*text);
-    warnings.push_back("text body has the unknown charset " + QuoteForWarning(charset) +
-                       ", so it was read as UTF-8 or windows-1252");
+    WarnUnknownBodyCharset(charset, warnings);
   }
   bool converted = false;
   return EnsureUtf8(bytes, &converted);
+}
+
+// Adds the warnings that FillTextBody would add, without building the text:
+// an undecodable text/html body, or a body charset that iconv does not know.
+void WarnAboutTextBody(const WalkContext& context, ParsedMessage& message) {
+  std::string charset = context.plain_charset;
+  if (!context.plain_body && context.html_body != nullptr) {
+    // Only base64 and uuencode bodies can be undecodable, so the others
+    // are not decoded just to learn that.
+    const auto encoding =
+        FirstRawHeaderValue(GMIME_OBJECT(context.html_body), "Content-Transfer-Encoding");
+    const TransferEncoding kind = ParseTransferEncoding(encoding.value_or(""));
+    const bool can_fail = kind == TransferEncoding::kBase64 || kind == TransferEncoding::kUuencode;
+    if (can_fail && !DecodePartBody(context.html_body, context).decodable) {
+      message.warnings.push_back(kUndecodableHtmlBody);
+      return;
+    }
+    charset = CharsetOf(GMIME_OBJECT(context.html_body));
+  } else if (!context.plain_body) {
+    return;
+  }
+  if (!charset.empty() && !IsConvertibleToUtf8(charset))
+    WarnUnknownBodyCharset(charset, message.warnings);
 }
 
 // Turns CR LF and lone CR line ends into LF.
@@ -651,10 +778,9 @@ void FillTextBody(const WalkContext& context, ParsedMessage& message) {
     text = ToLfLineEnds(BodyTextToUtf8(*context.plain_body, context.plain_charset,
                                        message.warnings));
   } else if (context.html_body != nullptr) {
-    const DecodedBody body = DecodePartBody(context.html_body);
+    const DecodedBody body = DecodePartBody(context.html_body, context);
     if (!body.decodable) {
-      message.warnings.push_back("text/html body could not be decoded, so the message has no"
-                                 " text body");
+      message.warnings.push_back(kUndecodableHtmlBody);
       return;
     }
     text = HtmlToText(
@@ -674,7 +800,7 @@ void FillTextBody(const WalkContext& context, ParsedMessage& message) {
 }
 
 // Parses one message, the top-level one at depth 0 or an embedded one.
-ParsedMessage ParseAtDepth(std::string_view raw, int depth) {
+ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& parse_options) {
   ParsedMessage message;
   message.size = raw.size();
   if (raw.empty()) {
@@ -687,17 +813,28 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth) {
   ParserWarnings parser_warnings;
   std::unique_ptr<GMimeParserOptions, ParserOptionsDeleter> options(g_mime_parser_options_new());
   g_mime_parser_options_set_warning_callback(options.get(), CollectParserWarning, &parser_warnings);
-  GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+  // GByteArray lengths are 32-bit, so a buffer over 4 GiB cannot be
+  // borrowed. It is copied instead, and g_mime_stream_mem_new_with_buffer
+  // cuts its length to 32 bits.
+  std::optional<BorrowedByteArray> borrowed;
+  GObjectPtr<GMimeStream> stream;
+  if (raw.size() <= G_MAXUINT) {
+    borrowed.emplace(raw);
+    stream.reset(g_mime_stream_mem_new_with_byte_array(borrowed->get()));
+    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
+  } else {
+    stream.reset(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+  }
   GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), options.get()));
 
   // Step 2: header fields, from their raw values.
   if (parsed) {
-    GMimeObject* headers = GMIME_OBJECT(parsed.get());
-    ReadIdentity(headers, raw, message);
-    ReadSender(headers, message);
-    ReadRecipients(headers, message);
-    ReadSubjectAndDate(headers, message);
+    const TopLevelFields fields = GatherTopLevelFields(GMIME_OBJECT(parsed.get()));
+    ReadIdentity(fields, raw, message);
+    ReadSender(fields, message);
+    ReadRecipients(fields, message);
+    ReadSubjectAndDate(fields, message);
   } else {
     message.warnings.push_back("no message could be parsed from the bytes");
     message.synthetic_key = "sha256:" + Sha256Hex(raw);
@@ -710,9 +847,14 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth) {
     context.raw = raw;
     context.depth = depth;
     context.message = &message;
+    context.want_text_body = parse_options.text_body;
     WalkPart(root, context);
-    if (depth == 0)
-      FillTextBody(context, message);
+    if (depth == 0) {
+      if (parse_options.text_body)
+        FillTextBody(context, message);
+      else
+        WarnAboutTextBody(context, message);
+    }
   }
 
   for (std::string& warning : parser_warnings.messages)
@@ -728,12 +870,15 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth) {
 
 void InitMimeParser() {
   static std::once_flag initialised;
-  std::call_once(initialised, [] { g_mime_init(); });
+  std::call_once(initialised, [] {
+    g_mime_init();
+    KeepCommonCharsetsLoaded();
+  });
 }
 
-ParsedMessage ParseMessage(std::string_view raw) {
+ParsedMessage ParseMessage(std::string_view raw, const ParseOptions& options) {
   InitMimeParser();
-  return ParseAtDepth(raw, 0);
+  return ParseAtDepth(raw, 0, options);
 }
 
 }  // namespace reclaim

@@ -10,9 +10,18 @@
 
 namespace reclaim {
 
+// Optional work of ParseMessage, beyond the fields that the index stores.
+struct ParseOptions {
+  // Fills ParsedMessage::text_body. The index does not store the text, and
+  // converting a large HTML body to text can cost more than the rest of the
+  // parse, so the index turns this off. The warnings about the body are the
+  // same either way.
+  bool text_body = true;
+};
+
 // Parses `raw` (CRLF or LF line ends). Thread-safe, and calls
 // InitMimeParser() itself. Does not throw, except std::bad_alloc.
-ParsedMessage ParseMessage(std::string_view raw);
+ParsedMessage ParseMessage(std::string_view raw, const ParseOptions& options = {});
 
 // Initialises GMime once per process; safe to call more than once.
 void InitMimeParser();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shared/status.h"
@@ -66,6 +67,19 @@ class MailboxSession {
   // Reads the message at `location`: kNotFound when it is no longer there,
   // kConflict when the location is stale.
   virtual Result<std::string> Fetch(const StoredLocation& location) = 0;
+
+  // Reads the message at `location` into `*content`, replacing what it
+  // contained, with the errors of Fetch(). A caller that reads many messages
+  // passes the same string each time, so its capacity is reused instead of
+  // allocating (and page-faulting) a buffer per message. On error
+  // `*content` is unspecified. The default calls Fetch().
+  virtual Status FetchInto(const StoredLocation& location, std::string* content) {
+    Result<std::string> fetched = Fetch(location);
+    if (!fetched.ok())
+      return fetched.status();
+    *content = std::move(*fetched);
+    return Status::Ok();
+  }
 
   // Moves the message at `location` into `folder` (created when missing),
   // keeping its flags, and returns where it now is. `tag` is a unique token

@@ -420,23 +420,43 @@ int RenameNoReplace(const std::string& from, const std::string& to,
   return unlink(from.c_str()) == 0 ? 0 : errno;
 }
 
+// Reads the whole file into `*content`, replacing what it contained. The
+// file's size from fstat(2) sizes the buffer, so a message takes one read(2)
+// and reuses the capacity of `*content`, but a file that grows or shrinks
+// while it is read is still read to its end.
 int ReadWholeFile(const std::string& path, std::string* content) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return errno;
-  char buffer[kReadChunkBytes];
+  struct stat file_status {};
+  if (fstat(fd, &file_status) != 0) {
+    const int error = errno;
+    close(fd);
+    return error;
+  }
+
+  // One byte more than the size, so that reaching the end of the file needs
+  // no second read(2) to see the end.
+  size_t capacity = static_cast<size_t>(file_status.st_size) + 1;
+  size_t length = 0;
   int error = 0;
   for (;;) {
-    const ssize_t count = read(fd, buffer, sizeof buffer);
+    if (length == capacity)
+      capacity += kReadChunkBytes;
+    if (content->size() < capacity)
+      content->resize(capacity);
+    const ssize_t count = read(fd, content->data() + length, capacity - length);
     if (count < 0 && errno == EINTR)
       continue;
     if (count < 0)
       error = errno;
     if (count <= 0)
       break;
-    content->append(buffer, static_cast<size_t>(count));
+    length += static_cast<size_t>(count);
   }
   close(fd);
+
+  content->resize(length);
   return error;
 }
 
@@ -522,6 +542,7 @@ class MaildirSession : public MailboxSession {
   Result<std::vector<std::string>> ListFolders() override;
   Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) override;
   Result<std::string> Fetch(const StoredLocation& location) override;
+  Status FetchInto(const StoredLocation& location, std::string* content) override;
   Result<StoredLocation> Move(const StoredLocation& location, const std::string& folder,
                               const std::string& tag) override;
   Result<std::vector<StoredLocation>> FindTagged(const std::string& folder,
@@ -675,22 +696,28 @@ Result<LocationPath> MaildirSession::FindCurrentFile(const LocationPath& locatio
 }
 
 Result<std::string> MaildirSession::Fetch(const StoredLocation& location) {
+  std::string content;
+  if (Status status = FetchInto(location, &content); !status.ok())
+    return status;
+  return content;
+}
+
+Status MaildirSession::FetchInto(const StoredLocation& location, std::string* content) {
   const Result<LocationPath> requested = CheckLocation(location);
   if (!requested.ok())
     return requested.status();
   const Result<LocationPath> current = FindCurrentFile(*requested);
   if (!current.ok())
     return current.status();
-  std::string content;
   const std::string path = PathOf(current->File());
-  const int error = ReadWholeFile(path, &content);
+  const int error = ReadWholeFile(path, content);
   if (error == ENOENT) {
     return Status::NotFound("file", "message " + current->File() + " vanished from mailbox " +
                                         address_ + " while being read; list the folder again");
   }
   if (error != 0)
     return FileError("read", path, error);
-  return content;
+  return Status::Ok();
 }
 
 // Creates the folder's directories where missing, then fsyncs their parents

@@ -171,6 +171,20 @@ Status Database::Exec(std::string_view sql) {
   return rc == SQLITE_CONSTRAINT ? Status::Conflict("", message) : Status::Internal(message);
 }
 
+Status Database::ExecCached(std::string_view sql) {
+  Result<Statement> statement = Prepare(sql);
+  if (!statement.ok())
+    return statement.status();
+  int rc = SQLITE_ROW;
+  while (rc == SQLITE_ROW)
+    rc = sqlite3_step(statement->stmt_);
+  // The error is read before the statement goes back to the cache, because
+  // resetting it clears the message.
+  if (rc != SQLITE_DONE)
+    return SqlError(db_, "exec", sql);
+  return Status::Ok();
+}
+
 int64_t Database::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 int Database::Changes() const { return sqlite3_changes(db_); }
 
@@ -178,7 +192,7 @@ bool Database::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; 
 
 Database::Transaction::Transaction(Database* db) : db_(db) {
   nested_ = db_->InTransaction();
-  status_ = db_->Exec(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
+  status_ = db_->ExecCached(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE");
   open_ = status_.ok();
 }
 
@@ -193,7 +207,7 @@ Database::Transaction::~Transaction() {
 
 Status Database::Transaction::Commit() {
   if (!open_) return status_.ok() ? Status::Internal("transaction already finished") : status_;
-  status_ = db_->Exec(nested_ ? "RELEASE nested" : "COMMIT");
+  status_ = db_->ExecCached(nested_ ? "RELEASE nested" : "COMMIT");
   if (status_.ok()) open_ = false;
   return status_;
 }

@@ -100,6 +100,10 @@ class Database {
   friend class Statement;
   Database(sqlite3* db, std::string path);
   void Recycle(std::string sql, sqlite3_stmt* stmt);
+  // Runs one statement without results through the statement cache, with
+  // the errors of Exec(). Transactions use it because Exec() parses its
+  // SQL again on every call, and the index opens a savepoint per message.
+  Status ExecCached(std::string_view sql);
 
   sqlite3* db_;
   std::string path_;

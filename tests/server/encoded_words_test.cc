@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sync-server/mail/mime_parser.h"
@@ -24,6 +26,60 @@ TEST_CASE("ConvertToUtf8 charsets") {
         std::optional<std::string>("\xE2\x80\x9Cq\xE2\x80\x9D"));
   CHECK(ConvertToUtf8("bad\xFF", "utf-8") == std::optional<std::string>("bad\xEF\xBF\xBD"));
   CHECK_FALSE(ConvertToUtf8("abc", "x-no-such-charset").has_value());
+}
+
+TEST_CASE("ConvertToUtf8 starts each call afresh") {
+  InitMimeParser();
+  // ISO-2022-JP switches to JIS X 0208 with ESC $ B. Text cut before the
+  // switch back leaves the converter shifted, and the next call with the
+  // same charset must still read ASCII as ASCII.
+  const std::string shifted_and_cut = "\x1b$B$3$s";
+  CHECK(ConvertToUtf8(shifted_and_cut, "iso-2022-jp") ==
+        std::optional<std::string>("\xE3\x81\x93\xE3\x82\x93"));
+  CHECK(ConvertToUtf8("abc", "iso-2022-jp") == std::optional<std::string>("abc"));
+}
+
+TEST_CASE("ConvertToUtf8 with many charset names") {
+  InitMimeParser();
+  // 64 spellings of one charset, more than a thread keeps converters for,
+  // each converted twice so that evicted names are opened again.
+  const std::string name = "windows-1252";
+  std::vector<std::string> spellings;
+  for (int mask = 0; mask < 64; ++mask) {
+    std::string spelling = name;
+    int bit = 0;
+    for (char& c : spelling) {
+      if (c >= 'a' && c <= 'z' && bit < 6 && (mask >> bit++ & 1) != 0)
+        c = static_cast<char>(c - 'a' + 'A');
+    }
+    spellings.push_back(spelling);
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& spelling : spellings) {
+      INFO("charset: " << spelling << ", round " << round);
+      CHECK(ConvertToUtf8("\x93q\x94", spelling) ==
+            std::optional<std::string>("\xE2\x80\x9Cq\xE2\x80\x9D"));
+    }
+  }
+}
+
+TEST_CASE("IsConvertibleToUtf8 agrees with ConvertToUtf8") {
+  InitMimeParser();
+  const std::string_view charsets[] = {"utf-8",
+                                       "iso-8859-1",
+                                       "latin1",
+                                       "koi8-r",
+                                       "x-no-such-charset",
+                                       "x-unknown",
+                                       "X-Unknown",
+                                       std::string_view("utf-8\0junk", 10)};
+  for (const std::string_view charset : charsets) {
+    INFO("charset: " << std::string(charset.substr(0, charset.find('\0'))));
+    CHECK(IsConvertibleToUtf8(charset) == ConvertToUtf8("abc", charset).has_value());
+  }
+  CHECK(IsConvertibleToUtf8("iso-8859-1"));
+  CHECK_FALSE(IsConvertibleToUtf8("x-no-such-charset"));
+  CHECK_FALSE(IsConvertibleToUtf8("x-unknown"));
 }
 
 TEST_CASE("EnsureUtf8 reads 8-bit text as windows-1252") {

@@ -39,6 +39,28 @@ TEST_CASE("Sha256Hex hashes bytes past a NUL") {
   CHECK(Sha256Hex(with_nul).size() == 64);
 }
 
+TEST_CASE("Sha256AndMd5Hex known vectors") {
+  for (const DigestCase& test : kDigestCases) {
+    INFO("input: \"" << std::string(test.input) << "\"");
+    const Sha256AndMd5 digests = Sha256AndMd5Hex(test.input);
+    CHECK(digests.sha256 == test.sha256);
+    CHECK(digests.md5 == test.md5);
+  }
+}
+
+TEST_CASE("Sha256AndMd5Hex across block boundaries") {
+  // Sizes around the 16 KiB blocks that the function hashes at a time.
+  for (const size_t size : {16383u, 16384u, 16385u, 100003u}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i)
+      bytes[i] = static_cast<char>((i * 131 + i / 7) & 0xff);
+    INFO("size: " << size);
+    const Sha256AndMd5 digests = Sha256AndMd5Hex(bytes);
+    CHECK(digests.sha256 == Sha256Hex(bytes));
+    CHECK(digests.md5 == Md5Hex(bytes));
+  }
+}
+
 TEST_CASE("empty-file digest constants") {
   CHECK(Sha256Hex("") == kEmptySha256);
   CHECK(Md5Hex("") == kEmptyMd5);

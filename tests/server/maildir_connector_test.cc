@@ -505,6 +505,29 @@ TEST_CASE("maildir move follows a flag change") {
   CHECK(CountCopies(box.root, "<read@example.net>") == 1);
 }
 
+TEST_CASE("maildir FetchInto reuses one buffer") {
+  MailboxFixture box;
+  const std::string large = MessageText("<large@example.net>", "large") + std::string(300000, 'x');
+  const std::string small = MessageText("<small@example.net>", "small");
+  const StoredLocation large_copy = box.Put("INBOX", "new/1700000600.M1P2.host", large);
+  const StoredLocation small_copy = box.Put("INBOX", "new/1700000601.M1P2.host", small);
+  const StoredLocation empty_copy = box.Put("INBOX", "new/1700000602.M1P2.host", "");
+
+  std::string content = "left over";
+  REQUIRE(box.session->FetchInto(large_copy, &content).ok());
+  CHECK(content == large);
+  REQUIRE(box.session->FetchInto(small_copy, &content).ok());
+  CHECK(content == small);
+  REQUIRE(box.session->FetchInto(empty_copy, &content).ok());
+  CHECK(content.empty());
+  REQUIRE(box.session->FetchInto(large_copy, &content).ok());
+  CHECK(content == large);
+
+  StoredLocation missing = small_copy;
+  missing.file = "new/1700000699.M9P9.host";
+  CHECK(box.session->FetchInto(missing, &content).code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("maildir FindTagged finds a moved file") {
   MailboxFixture box;
   const StoredLocation original =

@@ -602,5 +602,114 @@ TEST_CASE("ParseMessage from several threads") {
   }
 }
 
+// ---------------------------------------------------------------------------
+// ParseOptions::text_body, which the index turns off.
+
+// Checks that `without` (parsed without the text body) equals `with` in
+// every field but the text body.
+void CheckSameWithoutTextBody(const ParsedMessage& with, const ParsedMessage& without) {
+  CHECK(without.text_body.empty());
+  CHECK_FALSE(without.text_body_truncated);
+  CHECK(without.message_id == with.message_id);
+  CHECK(without.message_id_malformed == with.message_id_malformed);
+  CHECK(without.synthetic_key == with.synthetic_key);
+  CHECK(without.alias_ids == with.alias_ids);
+  CHECK(without.contained_ids == with.contained_ids);
+  CHECK(without.in_reply_to == with.in_reply_to);
+  CHECK(without.sender == with.sender);
+  CHECK(without.sender_display == with.sender_display);
+  CHECK(without.recipients == with.recipients);
+  CHECK(without.subject == with.subject);
+  CHECK(without.raw_subject == with.raw_subject);
+  CHECK(without.date == with.date);
+  CHECK(without.size == with.size);
+  REQUIRE(without.attachments.size() == with.attachments.size());
+  for (size_t i = 0; i < with.attachments.size(); ++i) {
+    INFO("attachment " << i);
+    CHECK(without.attachments[i].filename == with.attachments[i].filename);
+    CHECK(without.attachments[i].content_type == with.attachments[i].content_type);
+    CHECK(without.attachments[i].size == with.attachments[i].size);
+    CHECK(without.attachments[i].sha256 == with.attachments[i].sha256);
+    CHECK(without.attachments[i].md5 == with.attachments[i].md5);
+    CHECK(without.attachments[i].depth == with.attachments[i].depth);
+    CHECK(without.attachments[i].origin == with.attachments[i].origin);
+    CHECK(without.attachments[i].undecodable == with.attachments[i].undecodable);
+  }
+  CHECK(without.warnings == with.warnings);
+}
+
+ParseOptions WithoutTextBody() {
+  ParseOptions options;
+  options.text_body = false;
+  return options;
+}
+
+TEST_CASE("ParseMessage without text body on fixtures") {
+  for (const char* name :
+       {"attachment-names.eml", "broken-multipart.eml", "duplicate-message-id.eml",
+        "empty-attachments.eml", "empty-message-id.eml", "empty.eml", "folded-message-id-lf.eml",
+        "forwarded-base64.eml", "forwarded-nested.eml", "headers-only.eml",
+        "malformed-message-id.eml", "messy-base64.eml", "no-message-id.eml",
+        "subject-glued-split.eml", "subject-unknown-charset.eml", "uuencoded-body.eml"}) {
+    INFO("fixture: " << name);
+    const std::optional<std::string> raw = testing::ReadFile(FixturePath(name));
+    REQUIRE(raw.has_value());
+    CheckSameWithoutTextBody(ParseMessage(*raw), ParseMessage(*raw, WithoutTextBody()));
+  }
+}
+
+TEST_CASE("ParseMessage without text body on the corpus") {
+  const std::string folder = testing::ExternalInputsDir() + "/corpus/eml";
+  const std::optional<std::string> manifest_text = testing::ReadFile(folder + "/MANIFEST.json");
+  if (!manifest_text) {
+    MESSAGE("skipped: corpus/eml/MANIFEST.json not found in " << testing::ExternalInputsDir()
+                                                              << "; set RECLAIM_SHARED_INPUTS");
+    return;
+  }
+  for (const nlohmann::json& entry : nlohmann::json::parse(*manifest_text).at("files")) {
+    const std::string file = entry.at("file").get<std::string>();
+    INFO("file: " << file);
+    const std::optional<std::string> raw = testing::ReadFile(folder + "/" + file);
+    REQUIRE(raw.has_value());
+    CheckSameWithoutTextBody(ParseMessage(*raw), ParseMessage(*raw, WithoutTextBody()));
+  }
+}
+
+TEST_CASE("ParseMessage without text body keeps body warnings") {
+  struct BodyCase {
+    const char* name;
+    const char* raw;
+    const char* warning;
+  };
+  const BodyCase cases[] = {
+      {"plain text in an unknown charset",
+       "Message-ID: <a@example.net>\r\nContent-Type: text/plain; charset=x-no-such\r\n\r\n"
+       "text\r\n",
+       "text body has the unknown charset \"x-no-such\", so it was read as UTF-8 or "
+       "windows-1252"},
+      {"HTML in an unknown charset",
+       "Message-ID: <b@example.net>\r\nContent-Type: text/html; charset=x-no-such\r\n\r\n"
+       "<p>text</p>\r\n",
+       "text body has the unknown charset \"x-no-such\", so it was read as UTF-8 or "
+       "windows-1252"},
+      {"undecodable base64 HTML",
+       "Message-ID: <c@example.net>\r\nContent-Type: text/html\r\n"
+       "Content-Transfer-Encoding: base64\r\n\r\n!!!!\r\n",
+       "text/html body could not be decoded, so the message has no text body"},
+      {"quoted-printable HTML in UTF-8",
+       "Message-ID: <d@example.net>\r\nContent-Type: text/html; charset=utf-8\r\n"
+       "Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>caf=C3=A9</p>\r\n",
+       nullptr},
+  };
+  for (const BodyCase& test : cases) {
+    INFO("case: " << test.name);
+    const ParsedMessage with = ParseMessage(test.raw);
+    const ParsedMessage without = ParseMessage(test.raw, WithoutTextBody());
+    CheckSameWithoutTextBody(with, without);
+    if (test.warning != nullptr)
+      CHECK(HasWarning(without, test.warning));
+  }
+}
+
 }  // namespace
 }  // namespace reclaim

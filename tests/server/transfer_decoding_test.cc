@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -121,6 +122,71 @@ TEST_CASE("DecodeBase64 decodes every byte value") {
   CHECK(body.decodable);
   CHECK(body.warnings.empty());
   CHECK(body.bytes == all_bytes);
+}
+
+// Returns the base64 form of `bytes` with padding and no line breaks.
+std::string EncodeBase64(std::string_view bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t group = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size())
+      group |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size())
+      group |= static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(group >> 18) & 0x3f];
+    out += kAlphabet[(group >> 12) & 0x3f];
+    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 0x3f] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[group & 0x3f] : '=';
+  }
+  return out;
+}
+
+// Splits `text` into lines of `width` characters, each ended by `line_end`.
+std::string WrapLines(std::string_view text, size_t width, std::string_view line_end) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); i += width) {
+    out += text.substr(i, width);
+    out += line_end;
+  }
+  return out;
+}
+
+TEST_CASE("DecodeBase64 long bodies") {
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i)
+    bytes += static_cast<char>((i * 37 + i / 3) & 0xff);
+  const std::string encoded = EncodeBase64(bytes);  // 1336 characters, ending in "=="
+  REQUIRE(encoded.size() == 1336);
+
+  struct LongCase {
+    const char* name;
+    std::string text;
+    size_t skipped;
+    bool padding_warning;
+  };
+  std::string stray_in_group = WrapLines(encoded, 76, "\r\n");
+  stray_in_group.insert(101, "*");  // inside a group of the second line
+  std::string spaces_in_groups = encoded;
+  spaces_in_groups.insert(203, "\r\n");
+  spaces_in_groups.insert(50, " ");
+  const LongCase cases[] = {
+      {"CRLF every 76", WrapLines(encoded, 76, "\r\n"), 0, false},
+      {"LF every 64", WrapLines(encoded, 64, "\n"), 0, false},
+      {"one line", encoded, 0, false},
+      {"stray byte inside a group", stray_in_group, 1, false},
+      {"whitespace inside groups", spaces_in_groups, 0, false},
+      {"padding cut", encoded.substr(0, encoded.size() - 2), 0, true},
+  };
+  for (const LongCase& test : cases) {
+    INFO("case: " << test.name);
+    const DecodedBody body = DecodeBase64(test.text);
+    CHECK(body.decodable);
+    CHECK(body.bytes == bytes);
+    CHECK(body.skipped_characters == test.skipped);
+    CHECK(HasWarningContaining(body, "padding is missing") == test.padding_warning);
+  }
 }
 
 TEST_CASE("DecodeQuotedPrintable cases") {
