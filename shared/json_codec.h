@@ -40,7 +40,7 @@ std::string EncodeSnapshot(const Snapshot& snapshot);
 
 // Appends the JSON of one stored incident, byte for byte what
 // EncodeIncident(store.Get(row)) gives, without building the record. The
-// server answers queue pages with it.
+// server writes queue pages with it.
 void AppendIncidentJson(const IncidentStore& store, uint32_t row, std::string* out);
 Result<Snapshot> DecodeSnapshot(std::string_view json);
 

@@ -18,7 +18,7 @@ size_t StringPool::MemoryBytes() const {
     if (value.capacity() > 15)
       bytes += value.capacity() + 1;  // beyond the small-string buffer
   }
-  // A hash node holds the key, the value, the cached hash and a link.
+  // A hash node contains the key, the value, the cached hash and a link.
   constexpr size_t kNodeBytes = sizeof(std::string_view) + 2 * sizeof(size_t) + sizeof(void*);
   bytes += index_.size() * kNodeBytes + index_.bucket_count() * sizeof(void*);
   return bytes;

@@ -1,7 +1,7 @@
 // Time zones for showing instants in the viewer's local time and for turning
 // local days into UTC ranges.
 //
-// TimeZone is an interface so the browser client can answer offsets from the
+// TimeZone is an interface so the browser client can take offsets from the
 // browser's own zone database. PosixTimeZone implements the POSIX TZ rule
 // format (the footer of every TZif file, for example
 // "CET-1CEST,M3.5.0,M10.5.0/3"), which carries real daylight-saving rules.

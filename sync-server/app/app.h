@@ -3,9 +3,10 @@
 // mailbox connectors and the job runner.
 //
 // Thread-safe. Database work from request threads is serialised on one
-// connection; jobs run on the job runner's thread with their own. Queries
-// read the in-memory IncidentStore under a shared lock, so they never wait
-// for the disk.
+// connection, and jobs run on the job runner's thread with their own.
+// Queries read the in-memory IncidentStore under a shared lock, and read
+// incident rows from the disk only when something changed since the last
+// query.
 #pragma once
 
 #include <functional>

@@ -82,7 +82,7 @@ class MessageIndex {
   Database* db_;
 };
 
-// What one indexing pass did, for logs and tests.
+// Counts and errors of one indexing pass, for logs and tests.
 struct IndexStats {
   int mailboxes = 0;
   int added = 0;

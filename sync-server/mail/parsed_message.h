@@ -1,4 +1,4 @@
-// What the index keeps of one message: identity, addresses, subject, date
+// Index record of one message: identity, addresses, subject, date
 // and every attachment's hashes. Produced by ParseMessage (mime_parser.h).
 #pragma once
 
@@ -10,7 +10,7 @@
 
 namespace reclaim {
 
-// Where an attachment's bytes came from.
+// Source of an attachment's bytes.
 enum class AttachmentOrigin : uint8_t {
   kMimePart,         // a MIME leaf part with a filename or a non-text type
   kUuencodedInBody,  // a `begin NNN name` ... `end` block inside a text part

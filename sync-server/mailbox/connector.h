@@ -28,7 +28,7 @@
 
 namespace reclaim {
 
-// Where one copy of a message sits in one user's mailbox.
+// Location of one copy of a message in one user's mailbox.
 struct StoredLocation {
   std::string folder;        // "INBOX", "Archive", "Reclaim-Hold" (IMAP names, '/' separated)
   // IMAP: the folder's UIDVALIDITY and the message's UID.
@@ -41,7 +41,7 @@ struct StoredLocation {
   // system flags and keywords ("\\Seen \\Flagged $Label1").
   std::string flags;
   // When the copy was delivered, in UTC seconds: the Maildir file's change
-  // time or the IMAP INTERNALDATE; 0 when the store does not say.
+  // time or the IMAP INTERNALDATE; 0 when the store does not record it.
   int64_t delivered = 0;
 };
 

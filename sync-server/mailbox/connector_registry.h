@@ -1,4 +1,4 @@
-// Which connector serves which recipient domain.
+// Map from recipient domain to the connector that serves it.
 #pragma once
 
 #include <map>

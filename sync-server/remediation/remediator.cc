@@ -148,7 +148,7 @@ std::vector<StoredRow> Remediator::PlanRows(const RemediationRequest& request,
   }
 
   // Recipients named on the copies (or chosen for a clawback) that have no
-  // copy in the index get a row that says why.
+  // copy in the index get a row with the failure reason.
   std::vector<std::string> named;
   if (request.type == IncidentType::kMepClawback) {
     named = request.recipients;

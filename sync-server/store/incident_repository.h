@@ -2,7 +2,7 @@
 // journal and the change counter behind delta sync.
 //
 // Every change to an incident bumps its `change` number from one counter, so
-// a client that has seen change N asks for rows with change > N. Not
+// a client that has seen change N requests rows with change > N. Not
 // thread-safe: each thread uses its own Database and repository.
 #pragma once
 
@@ -46,7 +46,7 @@ struct JournalEntry {
   UnixSeconds created = 0;
 };
 
-// What a finished move changes on its row.
+// Changes a finished move makes to its row.
 struct RowOutcome {
   MessageStatus status = MessageStatus::kIdentified;
   FailureReason failure = FailureReason::kNone;

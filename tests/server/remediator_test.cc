@@ -133,7 +133,7 @@ TEST_CASE("remove by message id with criteria") {
         0);
 
   // Running it again without the filter moves alice's copy. Bob's copy is
-  // already held, so his row says it is no longer in his mailbox.
+  // already held, so his row reports it is no longer in his mailbox.
   RemediationRequest again = ByIdentifier(id);
   Incident second = engine.Remove(again);
   CHECK(second.counts.identified == 2);

@@ -348,7 +348,7 @@ TEST_CASE("queue CSV export") {
 }
 
 TEST_CASE("queue CSV equals CsvWriter cells") {
-  // The export builds rows in its own buffer; every byte must equal what
+  // The export builds rows in its own buffer. Every byte must equal what
   // CsvWriter writes cell by cell, including quotes, formula guards and the
   // empty cell for a zero time.
   std::vector<Incident> incidents = RandomIncidents(300, 5);

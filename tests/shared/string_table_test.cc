@@ -16,7 +16,7 @@ TEST_CASE("string pool interns values") {
   CHECK(pool.Intern("Restoring a message") == a);
   CHECK(pool.Get(a) == "Restoring a message");
   CHECK(pool.Get(b) == "Removing messages by ID");
-  // Many inserts must not invalidate earlier values (the index holds views).
+  // Many inserts must not invalidate earlier values (the index stores views).
   for (int i = 0; i < 5000; ++i)
     pool.Intern("reason " + std::to_string(i));
   CHECK(pool.Get(a) == "Restoring a message");
