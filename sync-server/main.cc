@@ -17,6 +17,7 @@
 #include "shared/incident_export.h"
 #include "shared/query_params.h"
 #include "sync-server/app/app.h"
+#include "sync-server/demo/demo.h"
 #include "sync-server/http/api_server.h"
 
 namespace {
@@ -91,7 +92,43 @@ class Scheduler {
   std::thread thread_;
 };
 
-int Serve(const CommonOptions& options, const std::string& address_option, int port_option) {
+struct DemoChoice {
+  bool disabled = false;  // --no-demo
+  std::string eml_dir;    // --demo-eml
+};
+
+void PrintDemoSummary(const DemoSummary& summary) {
+  std::printf("Demo organisation: %d users, %d ordinary and %d malicious messages in %d mailbox"
+              " copies, %d incidents\n",
+              summary.users, summary.ordinary_messages, summary.threats,
+              summary.delivered_copies, summary.incidents);
+  std::fflush(stdout);
+}
+
+// Creates the demo organisation on the first start in data-folder mode,
+// before the server opens the database.
+Status CreateDemoIfFresh(const CommonOptions& options, const ServerConfig& config,
+                         const DemoChoice& demo) {
+  if (!options.config_path.empty() || demo.disabled) return Status::Ok();
+  Result<bool> fresh = IsFreshDataFolder(config);
+  if (!fresh.ok()) return fresh.status();
+  if (!*fresh) {
+    if (!demo.eml_dir.empty()) {
+      spdlog::warn("demo: {} already contains data, so --demo-eml {} is not used", config.data_dir,
+                   demo.eml_dir);
+    }
+    return Status::Ok();
+  }
+  DemoOptions demo_options;
+  demo_options.eml_dir = demo.eml_dir;
+  Result<DemoSummary> summary = CreateDemoOrganisation(config, demo_options, WallClock());
+  if (!summary.ok()) return summary.status();
+  if (summary->created) PrintDemoSummary(*summary);
+  return Status::Ok();
+}
+
+int Serve(const CommonOptions& options, const std::string& address_option, int port_option,
+          const DemoChoice& demo) {
   // Signals go to one waiting thread, so the server threads never see them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -103,6 +140,7 @@ int Serve(const CommonOptions& options, const std::string& address_option, int p
   if (!config.ok()) return Fail(config.status());
   if (!address_option.empty()) config->listen_address = address_option;
   if (port_option >= 0) config->port = port_option;
+  if (Status s = CreateDemoIfFresh(options, *config, demo); !s.ok()) return Fail(s);
   Result<std::unique_ptr<App>> app = App::Open(*config, WallClock);
   if (!app.ok()) return Fail(app.status());
 
@@ -156,6 +194,18 @@ int main(int argc, char** argv) {
   serve->add_option("--address", address, "Listening address (default 127.0.0.1)");
   serve->add_option("--port", port, "Listening port (default 8080; 0 picks a free port)")
       ->check(CLI::Range(0, 65535));
+  DemoChoice demo;
+  serve->add_flag("--no-demo", demo.disabled,
+                  "Start empty: do not create the demo organisation in a fresh data folder");
+  serve->add_option("--demo-eml", demo.eml_dir,
+                    "Deliver the .eml files of this folder as the demo's malicious mail");
+
+  std::string demo_eml;
+  CLI::App* demo_command = cli.add_subcommand(
+      "demo", "Create the demo organisation in the data folder (once; later runs do nothing)");
+  demo_command->add_option("--eml", demo_eml,
+                           "Deliver the .eml files of this folder as the malicious mail, in"
+                           " place of the generated set");
 
   CLI::App* token = cli.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
@@ -202,7 +252,25 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
 
-  if (serve->parsed()) return Serve(common, address, port);
+  if (serve->parsed()) return Serve(common, address, port, demo);
+  if (demo_command->parsed()) {
+    if (!common.config_path.empty()) {
+      return Fail(Status::Invalid("config", "the demo is created in a data folder: use"
+                                            " --data-dir in place of --config"));
+    }
+    DemoOptions demo_options;
+    demo_options.eml_dir = demo_eml;
+    Result<DemoSummary> summary =
+        CreateDemoOrganisation(DefaultConfig(common.data_dir), demo_options, WallClock());
+    if (!summary.ok()) return Fail(summary.status());
+    if (summary->created) {
+      PrintDemoSummary(*summary);
+    } else {
+      std::printf("The demo organisation already exists in %s: nothing to do\n",
+                  common.data_dir.c_str());
+    }
+    return 0;
+  }
 
   Result<std::unique_ptr<App>> app = OpenApp(common);
   if (!app.ok()) return Fail(app.status());
