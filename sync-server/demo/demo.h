@@ -4,8 +4,9 @@
 //
 // Everything is derived from a fixed seed, so two runs at the same time
 // write the same mail. Dates are relative to the `now` passed in: ordinary
-// mail spans the past four weeks, the malicious mail the past week (inside
-// the default 30-day remediation window), and the incidents the past year.
+// mail spans the past four weeks, the generated malicious mail the past
+// week (inside the default 30-day remediation window), and the incidents
+// the past year. Delivered .eml files keep their own Date headers.
 //
 // The generator needs the embedded default configuration (DefaultConfig):
 // one Maildir connection for example.com and example.org. It delivers as a
@@ -41,16 +42,16 @@ struct DemoOptions {
 
 // One malicious message as delivered, for reports and tests.
 struct DemoThreat {
-  std::string name;        // the generated lure ("invoice-lure") or the .eml file name
-  std::string message_id;  // with brackets; empty when the message has none
-  std::string attachment_sha256;  // first attachment of a generated lure; empty otherwise
+  std::string name;                    // the generated lure ("invoice-lure") or the .eml file name
+  std::string message_id;              // with brackets; empty when the message has none
+  std::string attachment_sha256;       // first attachment of a generated lure; empty otherwise
   std::vector<std::string> mailboxes;  // demo mailboxes that received a copy
   std::vector<std::string> unconnected_recipients;  // named recipients without a connection
 };
 
 struct DemoSummary {
-  bool created = false;  // false when the demo was already there
-  int users = 0;         // mailboxes created, over both connected domains
+  bool created = false;       // false when the demo was already there
+  int users = 0;              // mailboxes created, over both connected domains
   int ordinary_messages = 0;  // distinct ordinary messages
   int delivered_copies = 0;   // message files written, ordinary and malicious
   int threats = 0;            // distinct malicious messages, forwards included

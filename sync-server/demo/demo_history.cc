@@ -23,13 +23,15 @@ constexpr Lure kLures[] = {
     {"support@tax-refund.example.net", "Tax refund notification"},
     {"it@password-expiry.example.net", "Your password expires today"}};
 
-constexpr const char* kManualReasons[] = {
-    "Credential phish reported by a user", "Invoice lure with malicious attachment",
-    "CEO fraud attempt", "Reported by the security team", "Malicious link confirmed in sandbox",
-    "Spoofed sender domain"};
-constexpr const char* kAutomaticReasons[] = {
-    "Malicious file hash reported by threat intelligence", "Sandbox verdict: malicious",
-    "Threat feed match: known malware dropper"};
+constexpr const char* kManualReasons[] = {"Credential phish reported by a user",
+                                          "Invoice lure with malicious attachment",
+                                          "CEO fraud attempt",
+                                          "Reported by the security team",
+                                          "Malicious link confirmed in sandbox",
+                                          "Spoofed sender domain"};
+constexpr const char* kAutomaticReasons[] = {"Malicious file hash reported by threat intelligence",
+                                             "Sandbox verdict: malicious",
+                                             "Threat feed match: known malware dropper"};
 constexpr const char* kNotifyReasons[] = {"Suspicious attachment, awaiting analyst review",
                                           "Threat feed match in notify-only mode",
                                           "Possible phish, checking scope first"};
@@ -55,16 +57,21 @@ int Between(std::mt19937_64& random, int low, int high) {
 std::string RandomHex(std::mt19937_64& random, size_t digits) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  for (size_t i = 0; i < digits; ++i) out += kHex[random() % 16];
+  for (size_t i = 0; i < digits; ++i)
+    out += kHex[random() % 16];
   return out;
 }
 
 IncidentType ChooseType(std::mt19937_64& random, bool restorable) {
   int roll = Between(random, 0, 99);
-  if (roll < 35) return IncidentType::kManual;
-  if (roll < 63) return IncidentType::kAutomatic;
-  if (roll < 78) return IncidentType::kNotifyOnly;
-  if (roll < 88) return IncidentType::kMepClawback;
+  if (roll < 35)
+    return IncidentType::kManual;
+  if (roll < 63)
+    return IncidentType::kAutomatic;
+  if (roll < 78)
+    return IncidentType::kNotifyOnly;
+  if (roll < 88)
+    return IncidentType::kMepClawback;
   return restorable ? IncidentType::kRestore : IncidentType::kManual;
 }
 
@@ -88,7 +95,8 @@ std::string ChooseReason(std::mt19937_64& random, IncidentType type) {
 // during working hours, and never later than `now`.
 std::vector<UnixSeconds> CreationTimes(std::mt19937_64& random, const HistorySettings& settings) {
   std::vector<int> wave_days;
-  for (int i = 0; i < 6; ++i) wave_days.push_back(Between(random, 5, settings.days - 5));
+  for (int i = 0; i < 6; ++i)
+    wave_days.push_back(Between(random, 5, settings.days - 5));
   std::vector<UnixSeconds> times;
   UnixSeconds today = settings.now - settings.now % kSecondsPerDay;
   for (int day = settings.days; day >= 0; --day) {
@@ -96,9 +104,11 @@ std::vector<UnixSeconds> CreationTimes(std::mt19937_64& random, const HistorySet
                             [day](int w) { return day >= w && day < w + 4; });
     int chance = wave ? 90 : 30;
     for (int attempt = 0; attempt < (wave ? 3 : 1); ++attempt) {
-      if (Between(random, 0, 99) >= chance) continue;
+      if (Between(random, 0, 99) >= chance)
+        continue;
       UnixSeconds time = today - day * kSecondsPerDay + Between(random, 7 * 3600, 18 * 3600);
-      if (time < settings.now) times.push_back(time);
+      if (time < settings.now)
+        times.push_back(time);
     }
   }
   std::sort(times.begin(), times.end());
@@ -108,7 +118,8 @@ std::vector<UnixSeconds> CreationTimes(std::mt19937_64& random, const HistorySet
 std::string SearchIdentifier(std::mt19937_64& random, IncidentType type) {
   bool by_hash = type == IncidentType::kAutomatic ||
                  (type != IncidentType::kMepClawback && Between(random, 0, 99) < 55);
-  if (by_hash) return RandomHex(random, 64);
+  if (by_hash)
+    return RandomHex(random, 64);
   std::string sender = Pick(random, kLures).sender;
   return "<" + RandomHex(random, 12) + "." + std::to_string(Between(random, 1000, 99999)) + "@" +
          sender.substr(sender.find('@') + 1) + ">";
@@ -127,9 +138,9 @@ StoredRow IdentifiedRow(std::mt19937_64& random, const std::string& mailbox, con
   row.view.folder = Between(random, 0, 99) < 85 ? "INBOX" : "Archive";
   row.connection = settings.connection;
   std::string flags = Between(random, 0, 99) < 60 ? "S" : "";
-  std::string base = std::to_string(delivered) + ".M" + std::to_string(random() % 1000000) +
-                     "P" + std::to_string(Between(random, 100, 9999)) + ".mx1,S=" +
-                     std::to_string(Between(random, 3000, 90000));
+  std::string base = std::to_string(delivered) + ".M" + std::to_string(random() % 1000000) + "P" +
+                     std::to_string(Between(random, 100, 9999)) +
+                     ".mx1,S=" + std::to_string(Between(random, 3000, 90000));
   std::string prefix = row.view.folder == "INBOX" ? "" : "." + row.view.folder + "/";
   row.location.folder = row.view.folder;
   row.location.flags = flags;
@@ -154,10 +165,12 @@ Status JournalledMove(IncidentRepository* repository, const StoredRow& row, Jour
                       const std::string& folder, UnixSeconds when, std::mt19937_64& random) {
   std::string tag = RandomHex(random, 16);
   Result<StoredLocation> to = PlanMaildirMove(row.location, folder, tag);
-  if (!to.ok()) return to.status();
-  Result<int64_t> journal = repository->BeginMove(row.row_id, action, row.location, folder, tag,
-                                                  when);
-  if (!journal.ok()) return journal.status();
+  if (!to.ok())
+    return to.status();
+  Result<int64_t> journal =
+      repository->BeginMove(row.row_id, action, row.location, folder, tag, when);
+  if (!journal.ok())
+    return journal.status();
   RowOutcome outcome;
   outcome.status =
       action == JournalAction::kRemove ? MessageStatus::kRemoved : MessageStatus::kRestored;
@@ -191,19 +204,23 @@ Result<Incident> WriteRemediation(IncidentRepository* repository, std::mt19937_6
                                    FailureReason::kNoConnectionsConfigured, created));
   }
   Result<Incident> incident = repository->Create(draft, created);
-  if (!incident.ok() || type == IncidentType::kNotifyOnly) return incident;
+  if (!incident.ok() || type == IncidentType::kNotifyOnly)
+    return incident;
 
   Result<std::vector<StoredRow>> rows = repository->Rows(incident->id);
-  if (!rows.ok()) return rows.status();
+  if (!rows.ok())
+    return rows.status();
   UnixSeconds when = created + Between(random, 2, 40);
   for (const StoredRow& row : *rows) {
-    if (row.view.status != MessageStatus::kIdentified) continue;
+    if (row.view.status != MessageStatus::kIdentified)
+      continue;
     when += Between(random, 0, 2);
     if (Between(random, 0, 99) < 6) {
       RowOutcome gone;
       gone.status = MessageStatus::kFailed;
       gone.failure = FailureReason::kNotFoundInMailbox;
-      if (Status s = repository->SetRowOutcome(row.row_id, gone, when); !s.ok()) return s;
+      if (Status s = repository->SetRowOutcome(row.row_id, gone, when); !s.ok())
+        return s;
       continue;
     }
     if (Status s = JournalledMove(repository, row, JournalAction::kRemove, settings.hold_folder,
@@ -220,15 +237,18 @@ Result<Incident> WriteRemediation(IncidentRepository* repository, std::mt19937_6
 Result<Incident> WriteRestore(IncidentRepository* repository, std::mt19937_64& random,
                               const Incident& original, UnixSeconds created) {
   Result<std::vector<StoredRow>> rows = repository->Rows(original.id);
-  if (!rows.ok()) return rows.status();
+  if (!rows.ok())
+    return rows.status();
   IncidentDraft draft;
   draft.type = IncidentType::kRestore;
   draft.criteria = original.criteria;
   draft.restores = FormatIncidentCode(original.code);
   bool all = Between(random, 0, 99) < 60;
   for (const StoredRow& row : *rows) {
-    if (row.view.status != MessageStatus::kRemoved) continue;
-    if (!all && !draft.rows.empty() && Between(random, 0, 1) == 0) continue;
+    if (row.view.status != MessageStatus::kRemoved)
+      continue;
+    if (!all && !draft.rows.empty() && Between(random, 0, 1) == 0)
+      continue;
     StoredRow copy = row;
     copy.row_id = 0;
     copy.source_row = row.row_id;
@@ -239,10 +259,12 @@ Result<Incident> WriteRestore(IncidentRepository* repository, std::mt19937_64& r
   }
   draft.reason = ChooseReason(random, IncidentType::kRestore);
   Result<Incident> incident = repository->Create(draft, created);
-  if (!incident.ok()) return incident;
+  if (!incident.ok())
+    return incident;
 
   Result<std::vector<StoredRow>> restore_rows = repository->Rows(incident->id);
-  if (!restore_rows.ok()) return restore_rows.status();
+  if (!restore_rows.ok())
+    return restore_rows.status();
   UnixSeconds when = created + Between(random, 2, 30);
   for (const StoredRow& row : *restore_rows) {
     when += Between(random, 0, 2);
@@ -250,11 +272,12 @@ Result<Incident> WriteRestore(IncidentRepository* repository, std::mt19937_64& r
       RowOutcome kept;
       kept.status = MessageStatus::kFailed;
       kept.failure = FailureReason::kNotRestored;
-      if (Status s = repository->SetRowOutcome(row.row_id, kept, when); !s.ok()) return s;
+      if (Status s = repository->SetRowOutcome(row.row_id, kept, when); !s.ok())
+        return s;
       continue;
     }
-    if (Status s = JournalledMove(repository, row, JournalAction::kRestore, row.view.folder, when,
-                                  random);
+    if (Status s =
+            JournalledMove(repository, row, JournalAction::kRestore, row.view.folder, when, random);
         !s.ok()) {
       return s;
     }
@@ -284,11 +307,13 @@ Result<int> WriteHistory(IncidentRepository* repository, std::mt19937_64& random
       restorable.erase(restorable.begin() + static_cast<std::ptrdiff_t>(index));
       return WriteRestore(repository, random, original, created);
     }();
-    if (!incident.ok()) return incident.status();
+    if (!incident.ok())
+      return incident.status();
     ++written;
     bool removes = type == IncidentType::kManual || type == IncidentType::kAutomatic ||
                    type == IncidentType::kMepClawback;
-    if (removes && incident->counts.removed > 0) restorable.push_back(*incident);
+    if (removes && incident->counts.removed > 0)
+      restorable.push_back(*incident);
   }
   return written;
 }

@@ -1,6 +1,7 @@
 #include "sync-server/demo/demo_mail.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -15,15 +16,14 @@ namespace reclaim::demo {
 namespace {
 
 constexpr const char* kFirstNames[] = {
-    "alice",  "bruno",  "chloe", "daniel", "emma",   "farid",  "grace", "hugo",
-    "ines",   "jonas",  "karin", "liam",   "maya",   "noah",   "olivia", "pavel",
-    "quinn",  "rosa",   "samir", "tara",   "umar",   "vera",   "wim",   "xenia",
-    "yusuf",  "zoe",    "anton", "bianca", "carlos", "dora"};
-constexpr const char* kLastNames[] = {
-    "martin", "keller", "dubois", "novak",  "rossi",  "haddad", "lind",  "moreau",
-    "garcia", "berg",   "vogel",  "walsh",  "patel",  "fischer", "costa", "ivanov",
-    "reyes",  "silva",  "nasser", "okafor", "tanaka", "larsen", "visser", "petrova",
-    "demir",  "brennan", "weber", "ricci",  "lopez",  "horvat"};
+    "alice", "bruno", "chloe", "daniel", "emma",   "farid", "grace", "hugo",   "ines",   "jonas",
+    "karin", "liam",  "maya",  "noah",   "olivia", "pavel", "quinn", "rosa",   "samir",  "tara",
+    "umar",  "vera",  "wim",   "xenia",  "yusuf",  "zoe",   "anton", "bianca", "carlos", "dora"};
+constexpr const char* kLastNames[] = {"martin", "keller",  "dubois", "novak",  "rossi",  "haddad",
+                                      "lind",   "moreau",  "garcia", "berg",   "vogel",  "walsh",
+                                      "patel",  "fischer", "costa",  "ivanov", "reyes",  "silva",
+                                      "nasser", "okafor",  "tanaka", "larsen", "visser", "petrova",
+                                      "demir",  "brennan", "weber",  "ricci",  "lopez",  "horvat"};
 constexpr int kComUsers = 16;
 constexpr int kOrgUsers = 14;
 constexpr int kOrdinaryMessages = 320;
@@ -46,9 +46,14 @@ constexpr const char* kTopics[] = {
     "release checklist", "customer feedback", "travel booking",    "training schedule",
     "office move",       "security audit",    "quarterly report",  "team lunch",
     "board deck",        "pricing update",    "holiday rota",      "project kickoff"};
-constexpr const char* kSubjectForms[] = {
-    "Re: %s",    "%s",        "Draft: %s",  "Notes from the %s",
-    "Fwd: %s",   "Update on the %s", "Question about the %s", "Reminder: %s"};
+constexpr const char* kSubjectForms[] = {"Re: %s",
+                                         "%s",
+                                         "Draft: %s",
+                                         "Notes from the %s",
+                                         "Fwd: %s",
+                                         "Update on the %s",
+                                         "Question about the %s",
+                                         "Reminder: %s"};
 constexpr const char* kSentences[] = {
     "Thanks for sending this over so quickly.",
     "I have added my comments in the attached file.",
@@ -65,11 +70,10 @@ struct AttachmentSpec {
   const char* filename;
   const char* content_type;
 };
-constexpr AttachmentSpec kOrdinaryAttachments[] = {
-    {"notes.txt", "text/plain"},
-    {"figures.csv", "text/csv"},
-    {"agenda.txt", "text/plain"},
-    {"summary.pdf", "application/pdf"}};
+constexpr AttachmentSpec kOrdinaryAttachments[] = {{"notes.txt", "text/plain"},
+                                                   {"figures.csv", "text/csv"},
+                                                   {"agenda.txt", "text/plain"},
+                                                   {"summary.pdf", "application/pdf"}};
 
 const std::string kCrlf = "\r\n";
 
@@ -83,7 +87,8 @@ int Between(std::mt19937_64& random, int low, int high) {
 }
 
 std::string Capitalise(std::string word) {
-  if (!word.empty() && word[0] >= 'a' && word[0] <= 'z') word[0] = static_cast<char>(word[0] - 32);
+  if (!word.empty() && word[0] >= 'a' && word[0] <= 'z')
+    word[0] = static_cast<char>(word[0] - 32);
   return word;
 }
 
@@ -91,7 +96,8 @@ std::string Capitalise(std::string word) {
 std::string DisplayName(const std::string& address) {
   std::string local = address.substr(0, address.find('@'));
   size_t dot = local.find('.');
-  if (dot == std::string::npos) return Capitalise(local);
+  if (dot == std::string::npos)
+    return Capitalise(local);
   return Capitalise(local.substr(0, dot)) + " " + Capitalise(local.substr(dot + 1));
 }
 
@@ -106,8 +112,10 @@ std::string Base64Lines(const std::string& bytes) {
   int column = 0;
   for (size_t i = 0; i < bytes.size(); i += 3) {
     uint32_t chunk = static_cast<uint8_t>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) chunk |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) chunk |= static_cast<uint8_t>(bytes[i + 2]);
+    if (i + 1 < bytes.size())
+      chunk |= static_cast<uint8_t>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size())
+      chunk |= static_cast<uint8_t>(bytes[i + 2]);
     out += kAlphabet[(chunk >> 18) & 63];
     out += kAlphabet[(chunk >> 12) & 63];
     out += i + 1 < bytes.size() ? kAlphabet[(chunk >> 6) & 63] : '=';
@@ -118,7 +126,8 @@ std::string Base64Lines(const std::string& bytes) {
       column = 0;
     }
   }
-  if (column > 0) out += kCrlf;
+  if (column > 0)
+    out += kCrlf;
   return out;
 }
 
@@ -154,19 +163,23 @@ std::string HeaderBlock(const std::string& from, const std::vector<std::string>&
                         const std::string& subject, UnixSeconds date,
                         const std::string& message_id) {
   std::string list;
-  for (const std::string& address : to) list += (list.empty() ? "" : ", ") + Mailbox(address);
+  for (const std::string& address : to)
+    list += (list.empty() ? "" : ", ") + Mailbox(address);
   return "From: " + from + kCrlf + "To: " + list + kCrlf + "Subject: " + subject + kCrlf +
          "Date: " + FormatRfc5322Date(date) + kCrlf + "Message-ID: " + message_id + kCrlf;
 }
 
-std::string DeliveredTo(const std::string& mailbox) { return "Delivered-To: " + mailbox + kCrlf; }
+std::string DeliveredTo(const std::string& mailbox) {
+  return "Delivered-To: " + mailbox + kCrlf;
+}
 
 // Chooses `count` distinct users, none of them `except`.
 std::vector<std::string> ChooseUsers(std::mt19937_64& random, const std::vector<std::string>& users,
                                      size_t count, const std::string& except = "") {
   std::vector<std::string> pool;
   for (const std::string& user : users) {
-    if (user != except) pool.push_back(user);
+    if (user != except)
+      pool.push_back(user);
   }
   std::vector<std::string> chosen;
   while (chosen.size() < count && !pool.empty()) {
@@ -180,8 +193,10 @@ std::vector<std::string> ChooseUsers(std::mt19937_64& random, const std::vector<
 // Unread, read or read and flagged, in the proportions of a working inbox.
 std::string ChooseFlags(std::mt19937_64& random) {
   int roll = Between(random, 0, 99);
-  if (roll < 30) return "";
-  if (roll < 40) return "FS";
+  if (roll < 30)
+    return "";
+  if (roll < 40)
+    return "FS";
   return "S";
 }
 
@@ -197,7 +212,8 @@ std::string OrdinaryAttachmentBytes(std::mt19937_64& random, const AttachmentSpe
   if (std::strcmp(spec.content_type, "application/pdf") == 0) {
     text = "%PDF-1.4\n% Demo document, not a real PDF page\n";
   }
-  for (int i = 0; i < 4; ++i) text += std::string(Pick(random, kSentences)) + "\n";
+  for (int i = 0; i < 4; ++i)
+    text += std::string(Pick(random, kSentences)) + "\n";
   return text;
 }
 
@@ -223,13 +239,15 @@ Message OrdinaryMessage(std::mt19937_64& random, const std::vector<std::string>&
       "<demo." + std::to_string(number) + "." + std::to_string(date) + "@mail.example.com>";
 
   std::string body = "Hello,\r\n\r\n";
-  for (int i = Between(random, 2, 4); i > 0; --i) body += std::string(Pick(random, kSentences)) + " ";
+  for (int i = Between(random, 2, 4); i > 0; --i)
+    body += std::string(Pick(random, kSentences)) + " ";
   body += "\r\n\r\nBest regards,\r\n" +
           (internal_sender ? DisplayName(sender_address) : std::string("The team")) + "\r\n";
   std::vector<Attachment> attachments;
   if (Between(random, 0, 99) < 15) {
     const AttachmentSpec& spec = Pick(random, kOrdinaryAttachments);
-    attachments.push_back({spec.filename, spec.content_type, OrdinaryAttachmentBytes(random, spec)});
+    attachments.push_back(
+        {spec.filename, spec.content_type, OrdinaryAttachmentBytes(random, spec)});
   }
 
   Message message;
@@ -259,7 +277,8 @@ Message Lure(std::mt19937_64& random, const std::string& name, const std::string
   message.threat_name = name;
   message.message_id = message_id;
   message.unconnected_recipients = partners;
-  if (!attachments.empty()) message.attachment_sha256 = Sha256Hex(attachments.front().bytes);
+  if (!attachments.empty())
+    message.attachment_sha256 = Sha256Hex(attachments.front().bytes);
   for (const std::string& mailbox : mailboxes) {
     message.copies.push_back({mailbox, "INBOX", ChooseFlags(random), DeliveredTo(mailbox)});
   }
@@ -271,8 +290,10 @@ Message Lure(std::mt19937_64& random, const std::string& name, const std::string
 Message Forward(std::mt19937_64& random, const std::string& name, const std::string& forwarder,
                 const std::vector<std::string>& colleagues, const std::string& original_subject,
                 UnixSeconds date, const Attachment& attachment) {
-  std::string body = "Hi,\r\n\r\nIs this one ours? I could not find the order. Forwarding it "
-                     "so you can check.\r\n\r\n" + DisplayName(forwarder) + "\r\n";
+  std::string body =
+      "Hi,\r\n\r\nIs this one ours? I could not find the order. Forwarding it "
+      "so you can check.\r\n\r\n" +
+      DisplayName(forwarder) + "\r\n";
   std::string message_id = "<fwd." + name + "." + std::to_string(date) + "@mail." +
                            forwarder.substr(forwarder.find('@') + 1) + ">";
   return Lure(random, name, Mailbox(forwarder), colleagues, {}, "FW: " + original_subject, date,
@@ -293,13 +314,15 @@ uint64_t Fnv1a(const std::string& text) {
 std::vector<std::string> ReadEmlNames(const std::string& dir, std::error_code* error) {
   std::vector<std::string> names;
   std::filesystem::directory_iterator it(dir, *error);
-  if (*error) return names;
+  if (*error)
+    return names;
   for (; it != std::filesystem::directory_iterator(); it.increment(*error)) {
     const std::filesystem::path& path = it->path();
     std::string extension = path.extension().string();
     std::transform(extension.begin(), extension.end(), extension.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (extension == ".eml" && it->is_regular_file()) names.push_back(path.filename().string());
+    if (extension == ".eml" && it->is_regular_file())
+      names.push_back(path.filename().string());
   }
   std::sort(names.begin(), names.end());
   return names;
@@ -360,16 +383,15 @@ std::vector<Message> GenerateThreats(std::mt19937_64& random, UnixSeconds now) {
   UnixSeconds invoice_date = day(5);
   std::vector<std::string> invoice_to = ChooseUsers(random, users, 6);
   threats.push_back(Lure(random, "invoice-lure",
-                         "\"Accounts Receivable\" <billing@invoice-portal.example.net>",
-                         invoice_to, {partners[0]}, "Overdue invoice INV-48213: payment required",
-                         invoice_date, "<inv48213.7731@invoice-portal.example.net>",
+                         "\"Accounts Receivable\" <billing@invoice-portal.example.net>", invoice_to,
+                         {partners[0]}, "Overdue invoice INV-48213: payment required", invoice_date,
+                         "<inv48213.7731@invoice-portal.example.net>",
                          "Dear customer,\r\n\r\nOur records show invoice INV-48213 is 14 days "
                          "overdue. Open the attached invoice to avoid a late fee.\r\n",
                          {invoice}));
-  threats.push_back(Forward(random, "invoice-forward", invoice_to[0],
-                            ChooseUsers(random, users, 2, invoice_to[0]),
-                            "Overdue invoice INV-48213: payment required", invoice_date + 7200,
-                            invoice));
+  threats.push_back(Forward(
+      random, "invoice-forward", invoice_to[0], ChooseUsers(random, users, 2, invoice_to[0]),
+      "Overdue invoice INV-48213: payment required", invoice_date + 7200, invoice));
 
   // A credential phish: a link, no attachment.
   threats.push_back(Lure(random, "credential-phish",
@@ -386,8 +408,9 @@ std::vector<Message> GenerateThreats(std::mt19937_64& random, UnixSeconds now) {
                      "macro.\n"};
   UnixSeconds payroll_date = day(2);
   std::vector<std::string> payroll_to = ChooseUsers(random, users, 5);
-  threats.push_back(Lure(random, "payroll-lure", "\"HR Department\" <hr-notice@payroll-update.example.net>",
-                         payroll_to, {}, "Revised salary structure 2027", payroll_date,
+  threats.push_back(Lure(random, "payroll-lure",
+                         "\"HR Department\" <hr-notice@payroll-update.example.net>", payroll_to, {},
+                         "Revised salary structure 2027", payroll_date,
                          "<salary2027.118@payroll-update.example.net>",
                          "Please review the revised salary structure in the attached document and "
                          "enable editing to see your figures.\r\n",
@@ -397,14 +420,13 @@ std::vector<Message> GenerateThreats(std::mt19937_64& random, UnixSeconds now) {
                             "Revised salary structure 2027", payroll_date + 3600, payroll));
 
   // A fake shared-document notice, also sent to a partner address.
-  threats.push_back(Lure(random, "shared-document",
-                         "\"Document Share\" <no-reply@docs-share.example.net>",
-                         ChooseUsers(random, users, 7), {partners[1]},
-                         "Q4 budget.xlsx was shared with you", day(1),
-                         "<share.90210@docs-share.example.net>",
-                         "A document was shared with you. View it here:\r\n"
-                         "http://docs-share.example.net/open?doc=q4-budget\r\n",
-                         {}));
+  threats.push_back(
+      Lure(random, "shared-document", "\"Document Share\" <no-reply@docs-share.example.net>",
+           ChooseUsers(random, users, 7), {partners[1]}, "Q4 budget.xlsx was shared with you",
+           day(1), "<share.90210@docs-share.example.net>",
+           "A document was shared with you. View it here:\r\n"
+           "http://docs-share.example.net/open?doc=q4-budget\r\n",
+           {}));
   return threats;
 }
 
@@ -412,8 +434,8 @@ Result<std::vector<Message>> LoadEmlThreats(const std::string& dir, uint64_t see
   std::error_code error;
   std::vector<std::string> names = ReadEmlNames(dir, &error);
   if (error) {
-    return Status::Invalid("demoEml", "cannot read the .eml folder '" + dir + "': " +
-                                          error.message() +
+    return Status::Invalid("demoEml", "cannot read the .eml folder '" + dir +
+                                          "': " + error.message() +
                                           ": give a readable folder of .eml files");
   }
   if (names.empty()) {
@@ -427,10 +449,11 @@ Result<std::vector<Message>> LoadEmlThreats(const std::string& dir, uint64_t see
     std::string path = (std::filesystem::path(dir) / name).string();
     std::ifstream in(path, std::ios::binary);
     std::ostringstream content;
-    if (in) content << in.rdbuf();
+    if (in)
+      content << in.rdbuf();
     if (!in || in.bad()) {
-      return Status::Invalid("demoEml", "cannot read '" + path +
-                                            "': check that the file is readable or remove it");
+      return Status::Invalid(
+          "demoEml", "cannot read '" + path + "': check that the file is readable or remove it");
     }
 
     // The choice depends on the file name and the seed only, so adding a
@@ -447,13 +470,15 @@ Result<std::vector<Message>> LoadEmlThreats(const std::string& dir, uint64_t see
     options.text_body = false;
     ParsedMessage parsed = ParseMessage(message.raw, options);
     message.message_id = parsed.message_id;
-    if (!parsed.attachments.empty()) message.attachment_sha256 = parsed.attachments.front().sha256;
+    if (!parsed.attachments.empty())
+      message.attachment_sha256 = parsed.attachments.front().sha256;
     std::string partner = partners[random() % partners.size()];
     message.unconnected_recipients = {partner};
     std::vector<std::string> mailboxes =
         ChooseUsers(random, users, static_cast<size_t>(Between(random, 3, 5)));
     std::string list;
-    for (const std::string& mailbox : mailboxes) list += mailbox + ", ";
+    for (const std::string& mailbox : mailboxes)
+      list += mailbox + ", ";
     list += partner;
     // The sample's own To names someone outside the demo, so each copy
     // records the demo recipients in X-Original-To, as Postfix records the

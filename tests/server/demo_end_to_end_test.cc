@@ -54,14 +54,16 @@ std::pair<std::string, int> Run(const std::string& command) {
   REQUIRE_MESSAGE(pipe != nullptr, "cannot run " << command);
   char buffer[4096];
   size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, got);
+  while ((got = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    output.append(buffer, got);
   int status = pclose(pipe);
   return {output, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
 std::string Quote(const std::string& text) {
   std::string out = "'";
-  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : text)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
 
@@ -78,10 +80,12 @@ class ServerProcess {
     if (pid_ == 0) {
       dup2(out[1], STDOUT_FILENO);
       int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (log >= 0) dup2(log, STDERR_FILENO);
+      if (log >= 0)
+        dup2(log, STDERR_FILENO);
       close(out[0]);
       std::vector<char*> argv;
-      for (const std::string& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+      for (const std::string& argument : arguments)
+        argv.push_back(const_cast<char*>(argument.c_str()));
       argv.push_back(nullptr);
       execv(argv[0], argv.data());
       _exit(127);
@@ -100,10 +104,12 @@ class ServerProcess {
     const std::string marker = "listening on http://127.0.0.1:";
     while (std::chrono::steady_clock::now() < deadline) {
       pollfd descriptor{stdout_, POLLIN, 0};
-      if (poll(&descriptor, 1, 200) <= 0) continue;
+      if (poll(&descriptor, 1, 200) <= 0)
+        continue;
       char buffer[512];
       ssize_t got = read(stdout_, buffer, sizeof(buffer));
-      if (got <= 0) return 0;
+      if (got <= 0)
+        return 0;
       text.append(buffer, static_cast<size_t>(got));
       size_t at = text.find(marker);
       if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
@@ -117,7 +123,8 @@ class ServerProcess {
 
   // Sends SIGTERM and returns the exit status.
   int Stop() {
-    if (pid_ <= 0) return exit_status_;
+    if (pid_ <= 0)
+      return exit_status_;
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
@@ -174,7 +181,8 @@ json WaitForJob(int port, const std::string& token, const std::string& job_id) {
     REQUIRE(reply.status == 200);
     job = reply.body;
     std::string state = job.value("state", "");
-    if (state != "queued" && state != "running") return job;
+    if (state != "queued" && state != "running")
+      return job;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   FAIL("job " << job_id << " did not end within 60 s: " << job.dump());
@@ -185,20 +193,27 @@ json WaitForJob(int port, const std::string& token, const std::string& job_id) {
 // outside the alphabet.
 std::string DecodeBase64(const std::string& text) {
   auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+      return c - 'A';
+    if (c >= 'a' && c <= 'z')
+      return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+      return c - '0' + 52;
+    if (c == '+')
+      return 62;
+    if (c == '/')
+      return 63;
     return -1;
   };
   std::string out;
   uint32_t buffer = 0;
   int bits = 0;
   for (char c : text) {
-    if (c == '=') break;
+    if (c == '=')
+      break;
     int v = value(c);
-    if (v < 0) continue;
+    if (v < 0)
+      continue;
     buffer = (buffer << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -210,7 +225,8 @@ std::string DecodeBase64(const std::string& text) {
 }
 
 std::string Lower(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
 }
 
@@ -221,24 +237,29 @@ std::string Lower(std::string text) {
 std::set<std::string> Base64AttachmentDigests(const std::string& raw) {
   std::string text;
   for (char c : raw) {
-    if (c != '\r') text += c;
+    if (c != '\r')
+      text += c;
   }
   const std::string lower_text = Lower(text);
   std::set<std::string> digests;
   size_t position = 0;
   while (true) {
     size_t encoding = lower_text.find("content-transfer-encoding: base64", position);
-    if (encoding == std::string::npos) break;
+    if (encoding == std::string::npos)
+      break;
     size_t header_start = text.rfind("\n\n", encoding);
     size_t body = text.find("\n\n", encoding);
-    if (body == std::string::npos) break;
-    std::string headers = Lower(text.substr(header_start == std::string::npos ? 0 : header_start,
-                                            body - header_start));
+    if (body == std::string::npos)
+      break;
+    std::string headers = Lower(
+        text.substr(header_start == std::string::npos ? 0 : header_start, body - header_start));
     size_t end = text.find("\n--", body);
-    if (end == std::string::npos) end = text.size();
-    bool named = headers.find("filename") != std::string::npos ||
-                 headers.find("name=") != std::string::npos;
-    if (named) digests.insert(reclaim::Sha256Hex(DecodeBase64(text.substr(body, end - body))));
+    if (end == std::string::npos)
+      end = text.size();
+    bool named =
+        headers.find("filename") != std::string::npos || headers.find("name=") != std::string::npos;
+    if (named)
+      digests.insert(reclaim::Sha256Hex(DecodeBase64(text.substr(body, end - body))));
     position = body + 2;
   }
   return digests;
@@ -247,19 +268,21 @@ std::set<std::string> Base64AttachmentDigests(const std::string& raw) {
 // The value of the first header `name` in the header block of `raw`,
 // unfolded, or nothing.
 std::optional<std::string> Header(const std::string& raw, const std::string& name) {
-  std::string block = raw.substr(0, raw.find("\r\n\r\n") == std::string::npos
-                                        ? raw.find("\n\n")
-                                        : raw.find("\r\n\r\n"));
+  std::string block = raw.substr(
+      0, raw.find("\r\n\r\n") == std::string::npos ? raw.find("\n\n") : raw.find("\r\n\r\n"));
   std::string lower = "\n" + Lower(block);
   std::string key = "\n" + Lower(name) + ":";
   size_t at = lower.find(key);
-  if (at == std::string::npos) return std::nullopt;
+  if (at == std::string::npos)
+    return std::nullopt;
   size_t start = at + key.size() - 1;  // in `block`, which lacks the leading "\n"
   std::string value;
   for (size_t i = start; i < block.size(); ++i) {
-    if (block[i] == '\n' && (i + 1 >= block.size() || (block[i + 1] != ' ' && block[i + 1] != '\t')))
+    if (block[i] == '\n' &&
+        (i + 1 >= block.size() || (block[i + 1] != ' ' && block[i + 1] != '\t')))
       break;
-    if (block[i] != '\r' && block[i] != '\n') value += block[i];
+    if (block[i] != '\r' && block[i] != '\n')
+      value += block[i];
   }
   size_t first = value.find_first_not_of(" \t");
   return first == std::string::npos ? std::string() : value.substr(first);
@@ -274,7 +297,8 @@ struct CopyOnDisk {
 };
 
 std::string FolderOf(const std::string& relative) {
-  if (relative.empty() || relative[0] != '.') return "INBOX";
+  if (relative.empty() || relative[0] != '.')
+    return "INBOX";
   return relative.substr(1, relative.find('/') - 1);
 }
 
@@ -291,7 +315,8 @@ std::vector<CopyOnDisk> FindCopies(const std::string& mail_root, const std::stri
     for (const auto& user : fs::directory_iterator(domain.path())) {
       for (const auto& entry : fs::recursive_directory_iterator(user.path())) {
         std::string parent = entry.path().parent_path().filename().string();
-        if (!entry.is_regular_file() || (parent != "cur" && parent != "new")) continue;
+        if (!entry.is_regular_file() || (parent != "cur" && parent != "new"))
+          continue;
         std::string content = ReadAll(entry.path());
         if (content.size() < raw.size() ||
             content.compare(content.size() - raw.size(), raw.size(), raw) != 0) {
@@ -324,7 +349,8 @@ std::optional<Sample> PickSample(const std::string& corpus, const json& manifest
     for (const json& attachment : file.at("attachments")) {
       digests.insert(attachment.at("sha256").get<std::string>());
     }
-    for (const std::string& digest : digests) ++files_with_digest[digest];
+    for (const std::string& digest : digests)
+      ++files_with_digest[digest];
   }
   std::vector<json> files(manifest.at("files").begin(), manifest.at("files").end());
   std::sort(files.begin(), files.end(), [](const json& a, const json& b) {
@@ -340,8 +366,10 @@ std::optional<Sample> PickSample(const std::string& corpus, const json& manifest
     std::set<std::string> scanned = Base64AttachmentDigests(raw);
     for (const json& attachment : file.at("attachments")) {
       std::string digest = attachment.at("sha256");
-      if (attachment.at("size").get<int>() == 0 || files_with_digest[digest] != 1) continue;
-      if (scanned.count(digest) == 0) continue;
+      if (attachment.at("size").get<int>() == 0 || files_with_digest[digest] != 1)
+        continue;
+      if (scanned.count(digest) == 0)
+        continue;
       return Sample{file.at("file"), raw, digest, Lower(*to)};
     }
   }
@@ -352,8 +380,7 @@ std::optional<Sample> PickSample(const std::string& corpus, const json& manifest
 
 TEST_CASE("demo end to end with real phishing mail") {
   const std::string corpus = reclaim::testing::ExternalInputsDir() + "/corpus/eml";
-  std::optional<std::string> manifest_text =
-      reclaim::testing::ReadFile(corpus + "/MANIFEST.json");
+  std::optional<std::string> manifest_text = reclaim::testing::ReadFile(corpus + "/MANIFEST.json");
   if (!manifest_text) {
     MESSAGE("skipped: " << corpus << "/MANIFEST.json not found; set RECLAIM_SHARED_INPUTS to"
                         << " the folder that contains corpus/eml");
@@ -367,9 +394,9 @@ TEST_CASE("demo end to end with real phishing mail") {
   // malicious mail, then listens on a port the kernel picks.
   MaildirOrg data;
   const std::string binary = RECLAIM_SERVER_BINARY;
-  ServerProcess server({binary, "--data-dir", data.root(), "serve", "--port", "0", "--demo-eml",
-                        corpus},
-                       data.root() + "/server.log");
+  ServerProcess server(
+      {binary, "--data-dir", data.root(), "serve", "--port", "0", "--demo-eml", corpus},
+      data.root() + "/server.log");
   int port = server.WaitForPort();
   REQUIRE_MESSAGE(port > 0, "the server did not start: " << server.output() << server.Log());
   CHECK(server.output().find("Demo organisation: 30 users") != std::string::npos);
@@ -384,24 +411,26 @@ TEST_CASE("demo end to end with real phishing mail") {
   // The copies on disk, and the partner address the demo named on them.
   std::vector<CopyOnDisk> before = FindCopies(data.mail_root(), sample->raw);
   REQUIRE(before.size() >= 3);
-  std::string content = ReadAll(data.mail_root() + "/" +
-                                before[0].mailbox.substr(before[0].mailbox.find('@') + 1) + "/" +
-                                before[0].mailbox.substr(0, before[0].mailbox.find('@')) + "/" +
-                                before[0].path);
+  std::string content = ReadAll(
+      data.mail_root() + "/" + before[0].mailbox.substr(before[0].mailbox.find('@') + 1) + "/" +
+      before[0].mailbox.substr(0, before[0].mailbox.find('@')) + "/" + before[0].path);
   std::optional<std::string> original_to = Header(content, "X-Original-To");
   REQUIRE(original_to);
   std::string partner;
   for (size_t start = 0; start < original_to->size();) {
     size_t end = original_to->find(',', start);
-    if (end == std::string::npos) end = original_to->size();
+    if (end == std::string::npos)
+      end = original_to->size();
     std::string address = original_to->substr(start, end - start);
     address.erase(0, address.find_first_not_of(' '));
-    if (address.find(kPartnerDomain) != std::string::npos) partner = address;
+    if (address.find(kPartnerDomain) != std::string::npos)
+      partner = address;
     start = end + 1;
   }
   REQUIRE_FALSE(partner.empty());
   std::set<std::string> flag_sets;
-  for (const CopyOnDisk& copy : before) flag_sets.insert(copy.flags);
+  for (const CopyOnDisk& copy : before)
+    flag_sets.insert(copy.flags);
   MESSAGE("sample " << sample->file << ": " << before.size() << " copies, flags "
                     << flag_sets.size() << " kinds, partner " << partner);
 
@@ -421,7 +450,8 @@ TEST_CASE("demo end to end with real phishing mail") {
   HttpReply jobs = Curl(port, "GET", "/api/v1/jobs", token);
   std::string remove_job;
   for (const json& job : jobs.body.at("jobs")) {
-    if (job.at("incidentId") == incident_id) remove_job = job.at("id");
+    if (job.at("incidentId") == incident_id)
+      remove_job = job.at("id");
   }
   REQUIRE_FALSE(remove_job.empty());
   CHECK(WaitForJob(port, token, remove_job).at("state") == "succeeded");
@@ -431,7 +461,8 @@ TEST_CASE("demo end to end with real phishing mail") {
   CHECK(in_hold.size() == before.size());
   std::multiset<std::pair<std::string, std::string>> expected_held;
   std::multiset<std::pair<std::string, std::string>> actual_held;
-  for (const CopyOnDisk& copy : before) expected_held.insert({copy.mailbox, copy.flags});
+  for (const CopyOnDisk& copy : before)
+    expected_held.insert({copy.mailbox, copy.flags});
   for (const CopyOnDisk& copy : in_hold) {
     INFO("copy " << copy.mailbox << " " << copy.path);
     CHECK(copy.folder == kHoldFolder);
@@ -454,7 +485,8 @@ TEST_CASE("demo end to end with real phishing mail") {
   HttpReply details = Curl(port, "GET", "/api/v1/incidents/" + incident_id, token);
   REQUIRE(details.status == 200);
   std::map<std::string, json> rows;
-  for (const json& row : details.body.at("messages")) rows[row.at("recipient")] = row;
+  for (const json& row : details.body.at("messages"))
+    rows[row.at("recipient")] = row;
   REQUIRE(rows.count(partner) == 1);
   CHECK(rows[partner].at("status") == "failed");
   CHECK(rows[partner].at("failureReason") == kNoConnection);
@@ -477,8 +509,10 @@ TEST_CASE("demo end to end with real phishing mail") {
   std::vector<CopyOnDisk> restored = FindCopies(data.mail_root(), sample->raw);
   std::multiset<std::tuple<std::string, std::string, std::string>> expected_back;
   std::multiset<std::tuple<std::string, std::string, std::string>> actual_back;
-  for (const CopyOnDisk& copy : before) expected_back.insert({copy.mailbox, copy.folder, copy.flags});
-  for (const CopyOnDisk& copy : restored) actual_back.insert({copy.mailbox, copy.folder, copy.flags});
+  for (const CopyOnDisk& copy : before)
+    expected_back.insert({copy.mailbox, copy.folder, copy.flags});
+  for (const CopyOnDisk& copy : restored)
+    actual_back.insert({copy.mailbox, copy.folder, copy.flags});
   CHECK(actual_back == expected_back);
 
   HttpReply after = Curl(port, "POST", "/api/ttp/remediation/get-incident", token, get.dump());

@@ -52,7 +52,8 @@ std::vector<std::pair<std::string, std::string>> MessageFiles(const fs::path& ma
   std::vector<std::pair<std::string, std::string>> files;
   for (const auto& entry : fs::recursive_directory_iterator(mailbox)) {
     std::string parent = entry.path().parent_path().filename().string();
-    if (!entry.is_regular_file() || (parent != "cur" && parent != "new")) continue;
+    if (!entry.is_regular_file() || (parent != "cur" && parent != "new"))
+      continue;
     files.emplace_back(fs::relative(entry.path(), mailbox).string(), ReadAll(entry.path()));
   }
   return files;
@@ -62,10 +63,12 @@ std::vector<std::pair<std::string, std::string>> MessageFiles(const fs::path& ma
 std::map<std::string, std::string> FolderDigest(const std::string& root) {
   std::map<std::string, std::string> digest;
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (!entry.is_regular_file()) continue;
+    if (!entry.is_regular_file())
+      continue;
     std::string name = entry.path().filename().string();
     // SQLite's own files change on open; the rows are compared instead.
-    if (name.rfind("reclaim.db", 0) == 0) continue;
+    if (name.rfind("reclaim.db", 0) == 0)
+      continue;
     digest[fs::relative(entry.path(), root).string()] = Sha256Hex(ReadAll(entry.path()));
   }
   return digest;
@@ -82,9 +85,11 @@ std::vector<std::string> QueryTexts(Database* db, const std::string& sql,
                                     const std::string& parameter = "") {
   Result<Statement> st = db->Prepare(sql);
   REQUIRE(st.ok());
-  if (!parameter.empty()) st->Bind(1, parameter);
+  if (!parameter.empty())
+    st->Bind(1, parameter);
   std::vector<std::string> out;
-  while (st->Step()) out.push_back(st->Text(0));
+  while (st->Step())
+    out.push_back(st->Text(0));
   REQUIRE(st->status().ok());
   return out;
 }
@@ -93,11 +98,16 @@ std::vector<std::string> QueryTexts(Database* db, const std::string& sql,
 // attachment digest does not come from the server's decoder.
 std::string DecodeBase64(const std::string& text) {
   auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
+    if (c >= 'A' && c <= 'Z')
+      return c - 'A';
+    if (c >= 'a' && c <= 'z')
+      return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+      return c - '0' + 52;
+    if (c == '+')
+      return 62;
+    if (c == '/')
+      return 63;
     return -1;
   };
   std::string out;
@@ -105,7 +115,8 @@ std::string DecodeBase64(const std::string& text) {
   int bits = 0;
   for (char c : text) {
     int v = value(c);
-    if (v < 0) continue;
+    if (v < 0)
+      continue;
     buffer = (buffer << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -119,7 +130,8 @@ std::string DecodeBase64(const std::string& text) {
 // The decoded bytes of the first base64 attachment of a generated message.
 std::string FirstAttachment(const std::string& raw) {
   size_t disposition = raw.find("Content-Disposition: attachment");
-  if (disposition == std::string::npos) return "";
+  if (disposition == std::string::npos)
+    return "";
   size_t body = raw.find("\r\n\r\n", disposition);
   size_t end = raw.find("\r\n--", body);
   return DecodeBase64(raw.substr(body + 4, end - body - 4));
@@ -128,7 +140,8 @@ std::string FirstAttachment(const std::string& raw) {
 std::string HeaderValue(const std::string& raw, const std::string& name) {
   std::string prefix = "\r\n" + name + ": ";
   size_t start = raw.find(prefix);
-  if (start == std::string::npos) return "";
+  if (start == std::string::npos)
+    return "";
   start += prefix.size();
   return raw.substr(start, raw.find("\r\n", start) - start);
 }
@@ -157,8 +170,10 @@ TEST_CASE("demo organisation on disk and in the database") {
     for (const auto& [domain, users] : disk) {
       INFO("domain " << domain);
       CHECK(users.size() >= 10);
-      int64_t indexed = QueryInt(db->get(), "SELECT COUNT(DISTINCT mailbox) FROM messages WHERE"
-                                            " mailbox LIKE '%@" + domain + "'");
+      int64_t indexed = QueryInt(db->get(),
+                                 "SELECT COUNT(DISTINCT mailbox) FROM messages WHERE"
+                                 " mailbox LIKE '%@" +
+                                     domain + "'");
       CHECK(indexed == static_cast<int64_t>(users.size()));
       total += users.size();
     }
@@ -170,7 +185,8 @@ TEST_CASE("demo organisation on disk and in the database") {
   SUBCASE("every copy is indexed") {
     size_t files = 0;
     for (const auto& [domain, users] : MailboxesOnDisk(org.mail_root())) {
-      for (const std::string& user : users) files += MessageFiles(org.UserDir(user, domain)).size();
+      for (const std::string& user : users)
+        files += MessageFiles(org.UserDir(user, domain)).size();
     }
     CHECK(files == static_cast<size_t>(summary->delivered_copies));
     CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM messages WHERE present=1") ==
@@ -188,7 +204,8 @@ TEST_CASE("demo organisation on disk and in the database") {
     REQUIRE(summary->threat_list.size() >= 4);
     std::vector<std::string> all_users;
     for (const auto& [domain, users] : MailboxesOnDisk(org.mail_root())) {
-      for (const std::string& user : users) all_users.push_back(user + "@" + domain);
+      for (const std::string& user : users)
+        all_users.push_back(user + "@" + domain);
     }
     for (const DemoThreat& threat : summary->threat_list) {
       INFO("threat " << threat.name << " " << threat.message_id);
@@ -200,7 +217,8 @@ TEST_CASE("demo organisation on disk and in the database") {
         int copies = 0;
         for (const auto& [path, content] :
              MessageFiles(org.UserDir(address.substr(0, at), address.substr(at + 1)))) {
-          if (HeaderValue(content, "Message-ID") != threat.message_id) continue;
+          if (HeaderValue(content, "Message-ID") != threat.message_id)
+            continue;
           ++copies;
           CHECK(path.find('.') != 0);  // INBOX, not a subfolder
           CHECK(HeaderValue("\r\n" + content, "Delivered-To") == address);
@@ -208,9 +226,9 @@ TEST_CASE("demo organisation on disk and in the database") {
         INFO("mailbox " << address);
         CHECK(copies == (expected.count(address) ? 1 : 0));
       }
-      std::vector<std::string> indexed = QueryTexts(
-          db->get(), "SELECT mailbox FROM messages WHERE message_id=? ORDER BY mailbox",
-          threat.message_id);
+      std::vector<std::string> indexed =
+          QueryTexts(db->get(), "SELECT mailbox FROM messages WHERE message_id=? ORDER BY mailbox",
+                     threat.message_id);
       CHECK(std::set<std::string>(indexed.begin(), indexed.end()) == expected);
       CHECK(indexed.size() == expected.size());
     }
@@ -220,7 +238,8 @@ TEST_CASE("demo organisation on disk and in the database") {
     std::map<std::string, std::set<std::string>> ids_by_hash;
     std::map<std::string, std::set<std::string>> mailboxes_by_hash;
     for (const DemoThreat& threat : summary->threat_list) {
-      if (threat.attachment_sha256.empty()) continue;
+      if (threat.attachment_sha256.empty())
+        continue;
       ids_by_hash[threat.attachment_sha256].insert(threat.message_id);
       mailboxes_by_hash[threat.attachment_sha256].insert(threat.mailboxes.begin(),
                                                          threat.mailboxes.end());
@@ -230,7 +249,8 @@ TEST_CASE("demo organisation on disk and in the database") {
       bool checked = false;
       for (const auto& [path, content] :
            MessageFiles(org.UserDir(first.substr(0, at), first.substr(at + 1)))) {
-        if (HeaderValue(content, "Message-ID") != threat.message_id) continue;
+        if (HeaderValue(content, "Message-ID") != threat.message_id)
+          continue;
         CHECK(Sha256Hex(FirstAttachment(content)) == threat.attachment_sha256);
         checked = true;
       }
@@ -283,8 +303,9 @@ TEST_CASE("demo organisation on disk and in the database") {
     CHECK(newest <= kNow);
     CHECK(newest > kNow - 14 * kSecondsPerDay);
     // Incidents fall in at least ten different months.
-    CHECK(QueryInt(db->get(), "SELECT COUNT(DISTINCT strftime('%Y-%m', created, 'unixepoch'))"
-                              " FROM incidents") >= 10);
+    CHECK(QueryInt(db->get(),
+                   "SELECT COUNT(DISTINCT strftime('%Y-%m', created, 'unixepoch'))"
+                   " FROM incidents") >= 10);
   }
 
   SUBCASE("incident counts match their rows") {
@@ -297,15 +318,17 @@ TEST_CASE("demo organisation on disk and in the database") {
                    "   WHERE incident=i.id AND status='failed')"
                    " OR restored != (SELECT COUNT(*) FROM incident_messages"
                    "   WHERE incident=i.id AND status='restored')") == 0);
-    CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM incident_messages WHERE failure="
-                              "'No connections are configured for the mailbox.'") > 0);
-    CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM incident_messages WHERE failure="
-                              "'Message was not found in mailbox.'") > 0);
+    CHECK(QueryInt(db->get(),
+                   "SELECT COUNT(*) FROM incident_messages WHERE failure="
+                   "'No connections are configured for the mailbox.'") > 0);
+    CHECK(QueryInt(db->get(),
+                   "SELECT COUNT(*) FROM incident_messages WHERE failure="
+                   "'Message was not found in mailbox.'") > 0);
     CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM journal WHERE state='done'") > 0);
     CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM journal WHERE state='intent'") == 0);
     // Each restore names an older incident whose restored rows it shares.
-    CHECK(QueryInt(db->get(), "SELECT COUNT(*) FROM incidents WHERE type='restore' AND restores=''") ==
-          0);
+    CHECK(QueryInt(db->get(),
+                   "SELECT COUNT(*) FROM incidents WHERE type='restore' AND restores=''") == 0);
     CHECK(QueryInt(db->get(),
                    "SELECT COUNT(*) FROM incident_messages r JOIN incident_messages o"
                    " ON o.id=r.source_row WHERE r.status='restored' AND o.status!='restored'") ==
@@ -315,8 +338,8 @@ TEST_CASE("demo organisation on disk and in the database") {
 
   SUBCASE("second run changes nothing") {
     std::map<std::string, std::string> files_before = FolderDigest(org.root());
-    const char* kTables[] = {"incidents", "incident_messages", "journal", "messages",
-                             "attachments", "settings"};
+    const char* kTables[] = {"incidents", "incident_messages", "journal",
+                             "messages",  "attachments",       "settings"};
     std::map<std::string, int64_t> rows_before;
     for (const char* table : kTables) {
       rows_before[table] = QueryInt(db->get(), std::string("SELECT COUNT(*) FROM ") + table);
@@ -358,6 +381,18 @@ TEST_CASE("demo rejects an unreadable eml folder") {
   REQUIRE_FALSE(summary.ok());
   CHECK(summary.status().message().find("no .eml file") != std::string::npos);
   CHECK_FALSE(fs::exists(config.data_dir));
+}
+
+TEST_CASE("demo reports an unwritable data folder") {
+  MaildirOrg org;
+  std::string blocker = org.root() + "/a-file";
+  std::ofstream(blocker) << "a file where the data folder should be";
+  ServerConfig config = DefaultConfig(blocker + "/data");
+  Result<DemoSummary> summary = CreateDemoOrganisation(config, DemoOptions(), kNow);
+  REQUIRE_FALSE(summary.ok());
+  CHECK(summary.status().code() == StatusCode::kUnavailable);
+  CHECK(summary.status().message().find(config.data_dir) != std::string::npos);
+  CHECK(summary.status().message().find("--data-dir") != std::string::npos);
 }
 
 TEST_CASE("demo needs the demo domains") {
