@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,11 +46,12 @@ struct Process {
 };
 
 // What a restarted server does: recover open moves, then finish the job.
-[[noreturn]] void RunChild(const MaildirOrg& org, const std::string& incident_id) {
+// `control` lives in memory shared with the parent, which reads its progress.
+[[noreturn]] void RunChild(const MaildirOrg& org, const std::string& incident_id,
+                           JobControl* control) {
   Process process(org);
   Status recovered = process.remediator->Recover();
-  JobControl control;
-  Status removed = process.remediator->Remove(incident_id, {}, &control);
+  Status removed = process.remediator->Remove(incident_id, {}, control);
   _exit(recovered.ok() && removed.ok() ? 0 : 3);
 }
 
@@ -86,19 +88,39 @@ TEST_CASE("remediation survives SIGKILL") {
     incident_id = incident->id;
   }
 
-  // Kill the job at random points, restarting it each time.
+  // Kill the job at random points, restarting it each time. The parent
+  // waits for the child's progress counter rather than a fixed time, so the
+  // kills land mid-job however loaded the machine is.
+  void* shared = mmap(nullptr, sizeof(JobControl), PROT_READ | PROT_WRITE,
+                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(shared != MAP_FAILED);
   std::mt19937 random(20261204);
   int killed = 0;
   int killed_mid_job = 0;
   uint32_t removed_before = 0;
   for (int round = 0; round < kKills; ++round) {
+    JobControl* control = new (shared) JobControl();
     pid_t child = fork();
     REQUIRE(child >= 0);
-    if (child == 0) RunChild(org, incident_id);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + random() % 60));
-    if (kill(child, SIGKILL) == 0) ++killed;
+    if (child == 0) RunChild(org, incident_id, control);
+    // Up to 64 copies per round: 20 rounds leave most of the 2,000 for the
+    // last, uninterrupted run.
+    int target = 1 + static_cast<int>(random() % 64);
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     int status = 0;
-    waitpid(child, &status, 0);
+    bool ended = false;
+    while (control->done.load() < target && std::chrono::steady_clock::now() < give_up) {
+      if (waitpid(child, &status, WNOHANG) == child) {
+        ended = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    if (!ended) {
+      std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
+      if (kill(child, SIGKILL) == 0) ++killed;
+      waitpid(child, &status, 0);
+    }
     Process process(org);
     uint32_t removed = process.repository->Get(incident_id)->counts.removed;
     if (WIFSIGNALED(status) && removed > removed_before && removed < kUsers) ++killed_mid_job;
@@ -117,9 +139,10 @@ TEST_CASE("remediation survives SIGKILL") {
   }
 
   // The last run goes to the end.
+  JobControl* control = new (shared) JobControl();
   pid_t child = fork();
   REQUIRE(child >= 0);
-  if (child == 0) RunChild(org, incident_id);
+  if (child == 0) RunChild(org, incident_id, control);
   int status = 0;
   waitpid(child, &status, 0);
   REQUIRE(WIFEXITED(status));
