@@ -88,7 +88,8 @@ void ClientState::LoadPreferences(std::string_view text) {
   MarkQueryChanged();
 }
 
-Status ClientState::LoadSnapshot(std::string_view text, std::string_view source) {
+Status ClientState::LoadSnapshot(std::string_view text, std::string_view source,
+                                 bool save_offline) {
   Result<Snapshot> snapshot = DecodeSnapshot(text);
   Status status = snapshot.ok() ? Status::Ok() : snapshot.status();
   if (status.ok() && snapshot->delta)
@@ -103,6 +104,7 @@ Status ClientState::LoadSnapshot(std::string_view text, std::string_view source)
   }
   store_ = std::move(loaded);
   cursor_ = snapshot->cursor;
+  snapshot_dirty_ = save_offline;
   Log("Loaded " + std::to_string(store_.size()) + " incidents from " + std::string(source));
   MarkQueryChanged();
   return Status::Ok();

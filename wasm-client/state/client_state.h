@@ -98,8 +98,10 @@ class ClientState {
   // Applies stored preferences; a damaged text is logged and ignored.
   void LoadPreferences(std::string_view text);
   // Replaces the store with a snapshot (stored copy or a file the user
-  // opened). On error the store is unchanged and the error names the field.
-  Status LoadSnapshot(std::string_view text, std::string_view source);
+  // opened); `source` names it in the log. With `save_offline` the new store
+  // is also due for saving. On error the store is unchanged and the error
+  // names the field.
+  Status LoadSnapshot(std::string_view text, std::string_view source, bool save_offline = false);
   // Text to write when the preferences or the store changed since the last
   // call; false when nothing changed.
   bool TakePreferencesToSave(std::string* text);
