@@ -51,6 +51,43 @@ Shell& App() {
   return shell;
 }
 
+// ImGui 1.86 reads keys as held-down state once per frame, so a key pressed
+// and released between two frames (fast typing, scripted input) would be
+// missed. A release in the frame of its press is held back for one frame.
+struct KeyEvent {
+  int key, scancode, action, mods;
+};
+struct KeyLatch {
+  std::vector<KeyEvent> held_releases;
+  std::vector<int> pressed_this_frame;
+};
+
+KeyLatch& Keys() {
+  static KeyLatch latch;
+  return latch;
+}
+
+void OnKey(GLFWwindow* window, int key, int scancode, int action, int mods) {
+  KeyLatch& keys = Keys();
+  if (action == GLFW_PRESS) keys.pressed_this_frame.push_back(key);
+  if (action == GLFW_RELEASE && std::find(keys.pressed_this_frame.begin(),
+                                          keys.pressed_this_frame.end(),
+                                          key) != keys.pressed_this_frame.end()) {
+    keys.held_releases.push_back({key, scancode, action, mods});
+    return;
+  }
+  ImGui_ImplGlfw_KeyCallback(window, key, scancode, action, mods);
+}
+
+void ReleaseHeldKeys(GLFWwindow* window) {
+  KeyLatch& keys = Keys();
+  std::vector<KeyEvent> held;
+  held.swap(keys.held_releases);
+  keys.pressed_this_frame.clear();
+  for (const KeyEvent& event : held)
+    ImGui_ImplGlfw_KeyCallback(window, event.key, event.scancode, event.action, event.mods);
+}
+
 void ResizeAndRestyle(Shell& shell) {
   Viewport viewport = CurrentViewport();
   int width = std::max(1, static_cast<int>(viewport.css_width * viewport.pixel_ratio));
@@ -58,7 +95,6 @@ void ResizeAndRestyle(Shell& shell) {
   if (viewport.css_width != shell.viewport.css_width ||
       viewport.css_height != shell.viewport.css_height ||
       viewport.pixel_ratio != shell.viewport.pixel_ratio) {
-    glfwSetWindowSize(shell.window, width, height);
     SizeCanvas(viewport, width, height);
     shell.viewport = viewport;
   }
@@ -192,6 +228,9 @@ void Frame() {
   DrawFrame(shell);
   EndWidgetFrame();
   ImGui::Render();
+  // Releases held back last frame are delivered after this frame has seen
+  // the keys down.
+  ReleaseHeldKeys(shell.window);
 
   int width = 0;
   int height = 0;
@@ -257,6 +296,7 @@ int main() {
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // window layout is not persisted
   ImGui_ImplGlfw_InitForOpenGL(shell.window, true);
+  glfwSetKeyCallback(shell.window, OnKey);
   ImGui_ImplOpenGL3_Init("#version 300 es");
   emscripten_set_main_loop(Frame, 0, true);
   return 0;

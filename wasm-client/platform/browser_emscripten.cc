@@ -79,8 +79,12 @@ EM_JS(int, JsViewportWidth, (), { return window.innerWidth | 0; });
 EM_JS(int, JsViewportHeight, (), { return window.innerHeight | 0; });
 EM_JS(double, JsPixelRatio, (), { return window.devicePixelRatio || 1; });
 
-EM_JS(void, JsSizeCanvas, (int css_width, int css_height), {
+// Browser.setCanvasSize resizes the backing store and tells GLFW, without
+// glfwSetWindowSize's switch to full screen when the size equals the
+// screen's (which fails outside a user gesture).
+EM_JS(void, JsSizeCanvas, (int css_width, int css_height, int pixel_width, int pixel_height), {
   var canvas = Module.canvas;
+  Browser.setCanvasSize(pixel_width, pixel_height);
   canvas.style.width = css_width + "px";
   canvas.style.height = css_height + "px";
 });
@@ -137,8 +141,8 @@ Viewport CurrentViewport() {
   return viewport;
 }
 
-void SizeCanvas(const Viewport& viewport, int, int) {
-  JsSizeCanvas(viewport.css_width, viewport.css_height);
+void SizeCanvas(const Viewport& viewport, int pixel_width, int pixel_height) {
+  JsSizeCanvas(viewport.css_width, viewport.css_height, pixel_width, pixel_height);
 }
 
 int BrowserTimeZone::OffsetAt(UnixSeconds utc) const {

@@ -12,6 +12,8 @@ namespace reclaim::client {
 namespace {
 
 constexpr size_t kMaxDaysShown = 90;
+// Fewer days still get narrow bars, drawn at the right end.
+constexpr size_t kMinSlots = 30;
 
 std::string DayLabel(int64_t day) {
   CivilDate date = CivilFromDays(day);
@@ -63,15 +65,17 @@ void DrawChartPanel(ClientState& state, UiState&) {
   ImDrawList* draw = ImGui::GetWindowDrawList();
   draw->AddRect(origin, ImVec2(origin.x + width, origin.y + height),
                 ImGui::GetColorU32(ImGuiCol_Border));
-  float slot = width / static_cast<float>(shown);
+  size_t slots = std::max(shown, kMinSlots);
+  float slot = width / static_cast<float>(slots);
   float bar = std::max(1.0f, slot * 0.8f);
+  float left = origin.x + static_cast<float>(slots - shown) * slot;
   int hovered = -1;
-  if (ImGui::IsItemHovered())
-    hovered = static_cast<int>((ImGui::GetIO().MousePos.x - origin.x) / slot);
+  if (ImGui::IsItemHovered() && ImGui::GetIO().MousePos.x >= left)
+    hovered = static_cast<int>((ImGui::GetIO().MousePos.x - left) / slot);
 
   for (size_t i = 0; i < shown; ++i) {
     const auto& counts = chart.days[first + i];
-    float x = origin.x + static_cast<float>(i) * slot + (slot - bar) * 0.5f;
+    float x = left + static_cast<float>(i) * slot + (slot - bar) * 0.5f;
     float y = origin.y + height;
     for (size_t type = 0; type < counts.size(); ++type) {
       float h = (height - 4) * static_cast<float>(counts[type]) / static_cast<float>(max_total);

@@ -40,7 +40,6 @@ void DrawSyncStatus(ClientState& state, UiState& ui) {
   RecordWidget("sync.button");
   ImGui::EndDisabled();
 
-  ImGui::SameLine();
   if (ImGui::Button("New remediation")) {
     ui.remediation_open = true;
     ui.remediation_submitted = false;
