@@ -27,8 +27,9 @@ void Finish(emscripten_fetch_t* fetch) {
   response.status = fetch->status;
   if (fetch->data != nullptr && fetch->numBytes > 0)
     response.body.assign(fetch->data, static_cast<size_t>(fetch->numBytes));
-  if (!response.reached)
-    response.transport_error = fetch->statusText[0] != '\0' ? fetch->statusText : "no response";
+  // The browser does not say why a request failed (its statusText is not
+  // about the network), so the reason is the same for every case.
+  if (!response.reached) response.transport_error = "no HTTP response";
   emscripten_fetch_close(fetch);
   pending->network->Complete(std::move(pending->request), std::move(response));
 }

@@ -104,6 +104,9 @@ Status ClientState::LoadSnapshot(std::string_view text, std::string_view source,
   }
   store_ = std::move(loaded);
   cursor_ = snapshot->cursor;
+  // The stored copy is written right after a sync, so its time is the
+  // time of the last sync that changed something.
+  last_sync_ = snapshot->generated;
   snapshot_dirty_ = save_offline;
   Log("Loaded " + std::to_string(store_.size()) + " incidents from " + std::string(source));
   MarkQueryChanged();
