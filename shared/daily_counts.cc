@@ -17,7 +17,8 @@ int64_t FloorDiv(int64_t value, int64_t divisor) {
 DailyTypeCounts CountByLocalDay(const IncidentStore& store, const std::vector<uint32_t>& rows,
                                 const TimeZone& zone) {
   DailyTypeCounts result;
-  if (rows.empty()) return result;
+  if (rows.empty())
+    return result;
 
   // Zones change their offset on hour boundaries, so one lookup per UTC hour
   // is exact and keeps OffsetAt calls (a call into JavaScript in the

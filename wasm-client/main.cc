@@ -69,10 +69,11 @@ KeyLatch& Keys() {
 
 void OnKey(GLFWwindow* window, int key, int scancode, int action, int mods) {
   KeyLatch& keys = Keys();
-  if (action == GLFW_PRESS) keys.pressed_this_frame.push_back(key);
-  if (action == GLFW_RELEASE && std::find(keys.pressed_this_frame.begin(),
-                                          keys.pressed_this_frame.end(),
-                                          key) != keys.pressed_this_frame.end()) {
+  if (action == GLFW_PRESS)
+    keys.pressed_this_frame.push_back(key);
+  if (action == GLFW_RELEASE &&
+      std::find(keys.pressed_this_frame.begin(), keys.pressed_this_frame.end(), key) !=
+          keys.pressed_this_frame.end()) {
     keys.held_releases.push_back({key, scancode, action, mods});
     return;
   }
@@ -112,7 +113,8 @@ void ResizeAndRestyle(Shell& shell) {
 // Loads preferences and the stored snapshot once IndexedDB is read, then
 // applies the page address and logs in with a remembered token.
 void LoadStorage(Shell& shell) {
-  if (shell.storage_loaded || !shell.storage.ready()) return;
+  if (shell.storage_loaded || !shell.storage.ready())
+    return;
   shell.storage_loaded = true;
   ClientState& state = *shell.state;
   if (std::string error = shell.storage.error(); !error.empty())
@@ -134,12 +136,14 @@ void LoadStorage(Shell& shell) {
     shell.ui.range_from = FormatLocalTime(state.zone(), state.form().custom_start);
     shell.ui.range_to = FormatLocalTime(state.zone(), state.form().custom_end);
   }
-  if (state.logged_in()) state.Login(state.token());
+  if (state.logged_in())
+    state.Login(state.token());
 }
 
 void SaveStorage(Shell& shell) {
   double now = emscripten_get_now() / 1000.0;
-  if (!shell.storage_loaded || now - shell.last_save < kSaveIntervalSeconds) return;
+  if (!shell.storage_loaded || now - shell.last_save < kSaveIntervalSeconds)
+    return;
   shell.last_save = now;
   std::string text;
   if (shell.state->TakePreferencesToSave(&text)) {
@@ -172,7 +176,8 @@ void RunShellRequests(Shell& shell) {
                      snapshot.filename);
     StartDownload(snapshot);
   }
-  if (requests.open_snapshot) ChooseSnapshotFile();
+  if (requests.open_snapshot)
+    ChooseSnapshotFile();
   requests = {};
   // An opened file replaces the offline copy, so it is saved as well.
   for (OpenedFile& file : TakeOpenedFiles())
@@ -284,8 +289,8 @@ int main() {
   glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
   glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
   Viewport viewport = CurrentViewport();
-  shell.window = glfwCreateWindow(viewport.css_width, viewport.css_height, "Reclaim", nullptr,
-                                  nullptr);
+  shell.window =
+      glfwCreateWindow(viewport.css_width, viewport.css_height, "Reclaim", nullptr, nullptr);
   if (shell.window == nullptr) {
     emscripten_log(EM_LOG_ERROR, "reclaim: WebGL 2 is not available in this browser");
     return 1;

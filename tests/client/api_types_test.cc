@@ -41,8 +41,7 @@ TEST_CASE("message detail decodes the server shape") {
 }
 
 TEST_CASE("message detail errors name the member") {
-  Result<MessageDetail> detail =
-      DecodeMessageDetail(R"({"attachments": [{"filename": 3}]})");
+  Result<MessageDetail> detail = DecodeMessageDetail(R"({"attachments": [{"filename": 3}]})");
   REQUIRE_FALSE(detail.ok());
   CHECK(detail.status().field() == "attachments[0].filename");
   CHECK_FALSE(DecodeMessageDetail("[1]").ok());

@@ -55,9 +55,8 @@ inline std::string SnapshotJson(const std::vector<Incident>& incidents, const st
 }
 
 inline std::string ErrorJson(int status, const std::string& field, const std::string& message) {
-  nlohmann::json body = {{"error",
-                          {{"status", status}, {"code", "x"}, {"field", field},
-                           {"message", message}}}};
+  nlohmann::json body = {
+      {"error", {{"status", status}, {"code", "x"}, {"field", field}, {"message", message}}}};
   return DumpJson(body);
 }
 
@@ -101,7 +100,8 @@ struct Fixture {
     for (HttpRequest& request : state.TakeRequests())
       pending.push_back(std::move(request));
     for (const HttpRequest& request : pending)
-      if (request.kind == kind) return true;
+      if (request.kind == kind)
+        return true;
     return false;
   }
 

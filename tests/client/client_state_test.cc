@@ -19,7 +19,9 @@ std::vector<std::string> VisibleCodes(Fixture& f) {
   return f.TestState()["visibleCodes"].get<std::vector<std::string>>();
 }
 
-std::string Code(const Incident& incident) { return FormatIncidentCode(incident.code); }
+std::string Code(const Incident& incident) {
+  return FormatIncidentCode(incident.code);
+}
 
 // Codes of `incidents` newest first, the queue's default order.
 std::vector<std::string> NewestFirst(std::vector<Incident> incidents) {
@@ -57,8 +59,8 @@ TEST_CASE("sync applies snapshot then deltas and purges") {
   Incident changed = incidents[1];
   changed.reason = "Changed reason";
   Incident added = MakeIncident(6, IncidentType::kManual, kStart, "New one");
-  f.state.OnResponse(
-      delta, Reply(200, SnapshotJson({changed, added}, "c2", true, {Code(incidents[4])})));
+  f.state.OnResponse(delta,
+                     Reply(200, SnapshotJson({changed, added}, "c2", true, {Code(incidents[4])})));
   CHECK(f.state.store().size() == 5);  // 5 + 1 added - 1 purged
   CHECK_FALSE(f.state.store().FindByCode(Code(incidents[4])).has_value());
   std::optional<uint32_t> row = f.state.store().FindByCode(Code(changed));
@@ -128,7 +130,8 @@ TEST_CASE("filters become the query") {
     bool text = incident.reason.find("invoice") != std::string::npos;
     bool type = incident.code.type != IncidentType::kNotifyOnly;
     bool date = incident.created >= kStart - 7 * kSecondsPerDay && incident.created <= kStart;
-    if (text && type && date) expected.push_back(incident);
+    if (text && type && date)
+      expected.push_back(incident);
   }
   REQUIRE(!expected.empty());
   nlohmann::json state = f.TestState();
@@ -338,7 +341,8 @@ TEST_CASE("remove asks, posts, follows the job and refreshes") {
   CHECK(remove.path == "/api/v1/incidents/TR-ACME-00007-N/remove");
   CHECK(remove.body == "{}");
 
-  f.state.OnResponse(remove, Reply(202, R"({"job":{"id":"job-1","kind":"remove","incidentId":"inc-7",
+  f.state.OnResponse(remove,
+                     Reply(202, R"({"job":{"id":"job-1","kind":"remove","incidentId":"inc-7",
       "state":"queued","total":2,"done":0,"created":"2025-12-04T16:00:00Z"}})"));
   REQUIRE(f.state.job().has_value());
   CHECK(f.TestState()["jobProgress"] == 0.0);
@@ -405,9 +409,9 @@ TEST_CASE("remediation form posts the request") {
   ClientState state([&f] { return f.now; }, f.zone);
   state.Login("rcl_x");
   for (HttpRequest& request : state.TakeRequests())
-    state.OnResponse(request, Reply(200, request.kind == RequestKind::kSync
-                                             ? SnapshotJson({}, "c1")
-                                             : R"({"name":"x","role":"admin"})"));
+    state.OnResponse(
+        request, Reply(200, request.kind == RequestKind::kSync ? SnapshotJson({}, "c1")
+                                                               : R"({"name":"x","role":"admin"})"));
   RemediationForm form;
   form.identifier = "<bad@example.com>";
   form.reason = "Phish";
@@ -432,13 +436,13 @@ TEST_CASE("export covers every match, not only the page") {
   std::vector<Incident> incidents = ManyIncidents(160);
   f.LoginWith(incidents);
   f.state.SetTypeEnabled(IncidentType::kManual, false);
-  size_t expected = static_cast<size_t>(std::count_if(
-      incidents.begin(), incidents.end(),
-      [](const Incident& i) { return i.code.type != IncidentType::kManual; }));
+  size_t expected =
+      static_cast<size_t>(std::count_if(incidents.begin(), incidents.end(), [](const Incident& i) {
+        return i.code.type != IncidentType::kManual;
+      }));
   REQUIRE(expected > static_cast<size_t>(kDefaultPageSize));
 
-  Result<Download> download =
-      f.state.ExportQueue({IncidentColumn::kCode, IncidentColumn::kReason});
+  Result<Download> download = f.state.ExportQueue({IncidentColumn::kCode, IncidentColumn::kReason});
   REQUIRE(download.ok());
   CHECK(download->filename == "reclaim-incidents-20251204.csv");
   Result<std::vector<std::vector<std::string>>> rows = ParseCsv(download->bytes);

@@ -66,8 +66,8 @@ TEST_CASE("daily counts split at local midnight") {
 TEST_CASE("daily counts keep empty days as zeros") {
   IncidentStore store;
   REQUIRE(store.Upsert(MakeIncident("ACME", 1, IncidentType::kRestore, 0, "r")).ok());
-  REQUIRE(store.Upsert(MakeIncident("ACME", 2, IncidentType::kRestore, 3 * kSecondsPerDay, "r"))
-              .ok());
+  REQUIRE(
+      store.Upsert(MakeIncident("ACME", 2, IncidentType::kRestore, 3 * kSecondsPerDay, "r")).ok());
   FixedTimeZone utc(0);
   DailyTypeCounts counts = CountByLocalDay(store, AllRows(store), utc);
   REQUIRE(counts.days.size() == 4);
@@ -85,8 +85,8 @@ TEST_CASE("daily counts match reference across daylight saving") {
   std::vector<Incident> incidents = RandomIncidents(2000, 7);
   // Spread the incidents over several months, across both changes of 2023.
   for (size_t i = 0; i < incidents.size(); ++i)
-    incidents[i].created = SecondsFromCivil({{2023, 3, 1}, 0, 0, 0}) +
-                           static_cast<UnixSeconds>(i) * 9973;
+    incidents[i].created =
+        SecondsFromCivil({{2023, 3, 1}, 0, 0, 0}) + static_cast<UnixSeconds>(i) * 9973;
   REQUIRE(store.Upsert(incidents).ok());
 
   DailyTypeCounts counts = CountByLocalDay(store, AllRows(store), **zone);
@@ -98,7 +98,8 @@ TEST_CASE("daily counts match reference across daylight saving") {
   for (size_t day = 0; day < counts.days.size(); ++day) {
     auto found = reference.find(counts.first_day + static_cast<int64_t>(day));
     std::array<uint32_t, kIncidentTypeCount> expected{};
-    if (found != reference.end()) expected = found->second;
+    if (found != reference.end())
+      expected = found->second;
     for (size_t type = 0; type < expected.size(); ++type) {
       INFO("day " << counts.first_day + static_cast<int64_t>(day) << " type " << type);
       CHECK(counts.days[day][type] == expected[type]);

@@ -14,6 +14,8 @@ std::vector<OpenedFile>& OpenedFiles() {
   return files;
 }
 
+// The JavaScript below is not C++, so the formatter leaves it alone.
+// clang-format off
 // Returns a malloc'd UTF-8 copy of a JavaScript string; the caller frees it.
 EM_JS(char*, JsPageQuery, (), {
   var text = window.location.search || "";
@@ -105,6 +107,7 @@ EM_JS(char*, JsZoneName, (), {
   stringToUTF8(name, out, size);
   return out;
 });
+// clang-format on
 
 std::string TakeJsString(char* text) {
   std::string copy = text;
@@ -114,16 +117,22 @@ std::string TakeJsString(char* text) {
 
 }  // namespace
 
-std::string PageQuery() { return TakeJsString(JsPageQuery()); }
+std::string PageQuery() {
+  return TakeJsString(JsPageQuery());
+}
 
-void ReplacePageQuery(const std::string& query) { JsReplacePageQuery(query.c_str()); }
+void ReplacePageQuery(const std::string& query) {
+  JsReplacePageQuery(query.c_str());
+}
 
 void StartDownload(const Download& download) {
   JsDownload(download.filename.c_str(), download.mime_type.c_str(), download.bytes.data(),
              download.bytes.size());
 }
 
-void ChooseSnapshotFile() { JsChooseFile(); }
+void ChooseSnapshotFile() {
+  JsChooseFile();
+}
 
 std::vector<OpenedFile> TakeOpenedFiles() {
   std::vector<OpenedFile> files;
@@ -131,7 +140,9 @@ std::vector<OpenedFile> TakeOpenedFiles() {
   return files;
 }
 
-void AddOpenedFile(OpenedFile file) { OpenedFiles().push_back(std::move(file)); }
+void AddOpenedFile(OpenedFile file) {
+  OpenedFiles().push_back(std::move(file));
+}
 
 Viewport CurrentViewport() {
   Viewport viewport;

@@ -29,7 +29,8 @@ void Finish(emscripten_fetch_t* fetch) {
     response.body.assign(fetch->data, static_cast<size_t>(fetch->numBytes));
   // The browser does not say why a request failed (its statusText is not
   // about the network), so the reason is the same for every case.
-  if (!response.reached) response.transport_error = "no HTTP response";
+  if (!response.reached)
+    response.transport_error = "no HTTP response";
   emscripten_fetch_close(fetch);
   pending->network->Complete(std::move(pending->request), std::move(response));
 }
@@ -69,7 +70,8 @@ void Network::Send(const HttpRequest& request, const std::string& token) {
 }
 
 void Network::Complete(HttpRequest request, HttpResponse response) {
-  if (in_flight_ > 0) --in_flight_;
+  if (in_flight_ > 0)
+    --in_flight_;
   completed_.emplace_back(std::move(request), std::move(response));
 }
 

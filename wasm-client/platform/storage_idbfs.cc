@@ -12,6 +12,8 @@ namespace {
 
 constexpr const char* kMountPoint = "/persist";
 
+// The JavaScript below is not C++, so the formatter leaves it alone.
+// clang-format off
 // Module.reclaimStorage: 0 while loading, 1 when ready; error holds the
 // reason when IndexedDB could not be read (private windows, quota).
 EM_JS(void, JsMountStorage, (), {
@@ -58,12 +60,17 @@ EM_JS(void, JsSyncStorage, (), {
     }
   });
 });
+// clang-format on
 
 }  // namespace
 
-void Storage::Mount() { JsMountStorage(); }
+void Storage::Mount() {
+  JsMountStorage();
+}
 
-bool Storage::ready() const { return JsStorageReady() == 1; }
+bool Storage::ready() const {
+  return JsStorageReady() == 1;
+}
 
 std::string Storage::error() const {
   char* text = JsStorageError();
@@ -74,7 +81,8 @@ std::string Storage::error() const {
 
 std::optional<std::string> Storage::Read(const std::string& name) const {
   std::ifstream in(std::string(kMountPoint) + "/" + name, std::ios::binary);
-  if (!in) return std::nullopt;
+  if (!in)
+    return std::nullopt;
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -86,10 +94,12 @@ std::string Storage::Write(const std::string& name, const std::string& text) {
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out) return "writing " + path + " failed";
+    if (!out)
+      return "writing " + path + " failed";
   }
   // The rename keeps the previous copy whole if the page closes mid-write.
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) return "replacing " + path + " failed";
+  if (std::rename(temporary.c_str(), path.c_str()) != 0)
+    return "replacing " + path + " failed";
   JsSyncStorage();
   return {};
 }

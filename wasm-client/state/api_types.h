@@ -33,15 +33,15 @@ std::string_view DisplayName(RequestKind kind);  // "sync", "incident", ...
 struct HttpRequest {
   RequestKind kind = RequestKind::kSession;
   std::string method = "GET";
-  std::string path;  // starts with /api/v1/, query string included
-  std::string body;  // JSON, empty for none
+  std::string path;     // starts with /api/v1/, query string included
+  std::string body;     // JSON, empty for none
   uint64_t serial = 0;  // set by ClientState; matches the response to its request
 };
 
 // The outcome of one request as the network module reports it.
 struct HttpResponse {
-  bool reached = false;         // false: no HTTP response at all
-  int status = 0;               // HTTP status when reached
+  bool reached = false;  // false: no HTTP response at all
+  int status = 0;        // HTTP status when reached
   std::string body;
   std::string transport_error;  // why the server was not reached
 };
@@ -50,9 +50,9 @@ struct HttpResponse {
 enum class ErrorKind : uint8_t { kNone, kUnreachable, kRefused };
 struct ServerError {
   ErrorKind kind = ErrorKind::kNone;
-  int status = 0;        // HTTP status for kRefused
-  std::string field;     // the error body's `field`, may be empty
-  std::string message;   // the error body's `message`, or the transport error
+  int status = 0;       // HTTP status for kRefused
+  std::string field;    // the error body's `field`, may be empty
+  std::string message;  // the error body's `message`, or the transport error
 
   bool ok() const { return kind == ErrorKind::kNone; }
   // "Server unreachable (...)" or "Server refused (<message>)".

@@ -40,14 +40,15 @@ Result<CivilTime> ParseLocalTime(std::string_view text, const std::string& field
   bool full = fields == 6 && (separator == ' ' || separator == 'T');
   if ((!date_only && !full) || !IsValidDate(time.date) || time.hour < 0 || time.hour > 23 ||
       time.minute < 0 || time.minute > 59) {
-    return Status::Invalid(field, "invalid " + field + " time '" + copy +
-                                      "': use YYYY-MM-DD HH:MM in local time");
+    return Status::Invalid(
+        field, "invalid " + field + " time '" + copy + "': use YYYY-MM-DD HH:MM in local time");
   }
   return time;
 }
 
 std::string FormatLocalTime(const TimeZone& zone, UnixSeconds utc) {
-  if (utc == 0) return {};
+  if (utc == 0)
+    return {};
   CivilTime local = LocalTime(zone, utc);
   char text[40];
   std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d", local.date.year, local.date.month,
@@ -60,7 +61,8 @@ std::string_view DisplayName(SyncState state) {
 }
 
 std::string Confirmation::Text() const {
-  std::string count = std::to_string(message_count) + (message_count == 1 ? " message" : " messages");
+  std::string count =
+      std::to_string(message_count) + (message_count == 1 ? " message" : " messages");
   if (action == MailAction::kRemove)
     return "Remove " + count + " of " + incident_code + " from the recipients' mailboxes?";
   return "Restore " + count + " of " + incident_code + " to the recipients' mailboxes?";
@@ -78,8 +80,7 @@ void ClientState::Log(std::string text, bool error) {
 void ClientState::LoadPreferences(std::string_view text) {
   Result<Preferences> loaded = DecodePreferences(text);
   if (!loaded.ok()) {
-    Log("Stored preferences ignored: " + loaded.status().field() + ": " +
-            loaded.status().message(),
+    Log("Stored preferences ignored: " + loaded.status().field() + ": " + loaded.status().message(),
         true);
     return;
   }
@@ -95,7 +96,8 @@ Status ClientState::LoadSnapshot(std::string_view text, std::string_view source,
   if (status.ok() && snapshot->delta)
     status = Status::Invalid("delta", "the snapshot is a delta, not a full snapshot");
   IncidentStore loaded;
-  if (status.ok()) status = loaded.Upsert(snapshot->incidents);
+  if (status.ok())
+    status = loaded.Upsert(snapshot->incidents);
   if (!status.ok()) {
     last_error_ = "Snapshot from " + std::string(source) + " rejected: " + status.field() + ": " +
                   status.message();
@@ -114,14 +116,16 @@ Status ClientState::LoadSnapshot(std::string_view text, std::string_view source,
 }
 
 bool ClientState::TakePreferencesToSave(std::string* text) {
-  if (!preferences_dirty_) return false;
+  if (!preferences_dirty_)
+    return false;
   preferences_dirty_ = false;
   *text = EncodePreferences(prefs_);
   return true;
 }
 
 bool ClientState::TakeSnapshotToSave(std::string* text) {
-  if (!snapshot_dirty_) return false;
+  if (!snapshot_dirty_)
+    return false;
   snapshot_dirty_ = false;
   *text = EncodeStoreSnapshot(store_, cursor_, Now());
   return true;
@@ -173,9 +177,11 @@ void ClientState::SetPreset(std::optional<DatePreset> preset) {
 
 Status ClientState::SetCustomRange(std::string_view from, std::string_view to) {
   Result<CivilTime> start = ParseLocalTime(from, "from");
-  if (!start.ok()) return start.status();
+  if (!start.ok())
+    return start.status();
   Result<CivilTime> end = ParseLocalTime(to, "to");
-  if (!end.ok()) return end.status();
+  if (!end.ok())
+    return end.status();
   // The end minute is included whole: 10:00 covers 10:00:00 to 10:00:59.
   if (to.size() <= 10) {
     end->hour = 23;
@@ -183,7 +189,8 @@ Status ClientState::SetCustomRange(std::string_view from, std::string_view to) {
   }
   end->second = 59;
   Result<TimeRange> range = RangeForLocalTimes(*start, *end, *zone_);
-  if (!range.ok()) return range.status();
+  if (!range.ok())
+    return range.status();
   form_.preset = DatePreset::kCustom;
   form_.custom_start = range->begin;
   form_.custom_end = range->end - 1;
@@ -229,7 +236,8 @@ Query ClientState::ResolvedQuery() const {
     range = RangeForInstants(form_.custom_start, form_.custom_end);
   else if (form_.preset)
     range = RangeForPreset(*form_.preset, Now());
-  if (range.ok()) query.created = *range;
+  if (range.ok())
+    query.created = *range;
   return query;
 }
 
@@ -259,7 +267,8 @@ void ClientState::RefreshQuery() {
 }
 
 const QueryPage& ClientState::Page() {
-  if (query_dirty_) RefreshQuery();
+  if (query_dirty_)
+    RefreshQuery();
   return page_;
 }
 
@@ -283,15 +292,19 @@ std::string ClientState::UrlQuery() const {
 }
 
 Status ClientState::ApplyUrlQuery(std::string_view query) {
-  if (!query.empty() && query.front() == '?') query.remove_prefix(1);
+  if (!query.empty() && query.front() == '?')
+    query.remove_prefix(1);
   Result<QueryParams> params = DecodeQueryParams(query);
-  if (!params.ok()) return params.status();
+  if (!params.ok())
+    return params.status();
   Result<QueryForm> form = QueryFormFromParams(*params, Now());
-  if (!form.ok()) return form.status();
+  if (!form.ok())
+    return form.status();
   bool has_page_size = std::any_of(params->begin(), params->end(),
                                    [](const auto& param) { return param.first == "pageSize"; });
   form_ = std::move(*form);
-  if (!has_page_size) form_.query.page_size = prefs_.page_size;
+  if (!has_page_size)
+    form_.query.page_size = prefs_.page_size;
   MarkQueryChanged();
   return Status::Ok();
 }
@@ -307,11 +320,13 @@ void ClientState::SetTheme(Theme theme) {
 }
 
 Result<Download> ClientState::ExportQueue(const std::vector<IncidentColumn>& columns) {
-  if (columns.empty()) return Status::Invalid("columns", "choose at least one column to export");
+  if (columns.empty())
+    return Status::Invalid("columns", "choose at least one column to export");
   Query query = ResolvedQuery();
   query.page = 1;
   Result<std::vector<uint32_t>> rows = AllMatches(store_, query);
-  if (!rows.ok()) return rows.status();
+  if (!rows.ok())
+    return rows.status();
   Download download{"reclaim-incidents-" + FileDate(*zone_, Now()) + ".csv",
                     "text/csv;charset=utf-8",
                     ExportIncidentsCsv(store_, *rows, columns, CsvOptions{})};
@@ -321,7 +336,8 @@ Result<Download> ClientState::ExportQueue(const std::vector<IncidentColumn>& col
 }
 
 Result<Download> ClientState::ExportMessages(const std::vector<MessageColumn>& columns) {
-  if (columns.empty()) return Status::Invalid("columns", "choose at least one column to export");
+  if (columns.empty())
+    return Status::Invalid("columns", "choose at least one column to export");
   const IncidentDetail* detail = incident_detail();
   if (detail == nullptr || !open_incident_)
     return Status::NotFound("incident", "no incident is open to export its messages");
@@ -342,7 +358,8 @@ std::string ClientState::TestStateJson() {
     codes.push_back(std::string(code, store_.FormatCode(row, code)));
   nlohmann::json types = nlohmann::json::array();
   for (IncidentType type : kAllIncidentTypes)
-    if (form_.query.types & TypeBit(type)) types.push_back(std::string(DisplayName(type)));
+    if (form_.query.types & TypeBit(type))
+      types.push_back(std::string(DisplayName(type)));
   auto optional_text = [](const std::optional<std::string>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   };
@@ -350,7 +367,8 @@ std::string ClientState::TestStateJson() {
       {"online", online_},
       {"loggedIn", logged_in()},
       {"syncState", std::string(DisplayName(sync_state_))},
-      {"lastSync", last_sync_ == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatIso8601(last_sync_))},
+      {"lastSync",
+       last_sync_ == 0 ? nlohmann::json(nullptr) : nlohmann::json(FormatIso8601(last_sync_))},
       {"incidentCount", store_.size()},
       {"matchCount", page.total},
       {"page", form_.query.page},
@@ -371,8 +389,8 @@ std::string ClientState::TestStateJson() {
       {"lastExport", optional_text(last_export_)},
       {"jobProgress", job_ ? nlohmann::json(job_->Progress()) : nlohmann::json(nullptr)},
       {"jobState", job_ ? nlohmann::json(job_->state) : nlohmann::json(nullptr)},
-      {"confirmation", confirmation_ ? nlohmann::json(confirmation_->Text())
-                                     : nlohmann::json(nullptr)},
+      {"confirmation",
+       confirmation_ ? nlohmann::json(confirmation_->Text()) : nlohmann::json(nullptr)},
       {"messageError", message_error_},
       {"theme", std::string(ApiName(prefs_.theme))},
       {"url", UrlQuery()}};

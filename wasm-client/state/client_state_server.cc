@@ -12,7 +12,9 @@ namespace {
 
 constexpr UnixSeconds kJobPollSeconds = 1;
 
-std::string IncidentPath(const std::string& code) { return "/api/v1/incidents/" + code; }
+std::string IncidentPath(const std::string& code) {
+  return "/api/v1/incidents/" + code;
+}
 
 }  // namespace
 
@@ -58,12 +60,14 @@ void ClientState::Logout() {
 }
 
 void ClientState::RequestSync() {
-  if (!logged_in() || sync_in_flight_) return;
+  if (!logged_in() || sync_in_flight_)
+    return;
   sync_in_flight_ = true;
   last_sync_attempt_ = Now();
   sync_state_ = SyncState::kSyncing;
   std::string path = "/api/v1/sync";
-  if (!cursor_.empty()) path += "?since=" + cursor_;
+  if (!cursor_.empty())
+    path += "?since=" + cursor_;
   Queue(RequestKind::kSync, "GET", std::move(path));
 }
 
@@ -71,7 +75,8 @@ void ClientState::Tick() {
   UnixSeconds now = Now();
   if (logged_in() && !sync_in_flight_ && now - last_sync_attempt_ >= kSyncIntervalSeconds)
     RequestSync();
-  if (job_ && !job_->finished() && !job_poll_in_flight_ && now - last_job_poll_ >= kJobPollSeconds) {
+  if (job_ && !job_->finished() && !job_poll_in_flight_ &&
+      now - last_job_poll_ >= kJobPollSeconds) {
     job_poll_in_flight_ = true;
     last_job_poll_ = now;
     Queue(RequestKind::kJob, "GET", "/api/v1/jobs/" + job_->id);
@@ -105,7 +110,8 @@ void ClientState::OnResponse(const HttpRequest& request, const HttpResponse& res
 
 void ClientState::OnSession(const HttpResponse& response) {
   ServerError error = ClassifyResponse(response);
-  if (!error.ok()) return Fail(error, "Login");
+  if (!error.ok())
+    return Fail(error, "Login");
   Result<SessionInfo> session = DecodeSession(response.body);
   if (!session.ok()) {
     Log("Session response not understood: " + session.status().message(), true);
@@ -135,8 +141,8 @@ void ClientState::OnSync(const HttpResponse& response) {
   Result<Snapshot> snapshot = DecodeSnapshot(response.body);
   if (!snapshot.ok()) {
     sync_state_ = SyncState::kRefused;
-    last_error_ = "Sync response rejected: " + snapshot.status().field() + ": " +
-                  snapshot.status().message();
+    last_error_ =
+        "Sync response rejected: " + snapshot.status().field() + ": " + snapshot.status().message();
     Log(last_error_, true);
     return;
   }
@@ -144,10 +150,12 @@ void ClientState::OnSync(const HttpResponse& response) {
   if (!snapshot->delta) {
     IncidentStore replacement;
     status = replacement.Upsert(snapshot->incidents);
-    if (status.ok()) store_ = std::move(replacement);
+    if (status.ok())
+      store_ = std::move(replacement);
   } else {
     status = store_.Upsert(snapshot->incidents);
-    if (status.ok()) store_.Erase(snapshot->purged);
+    if (status.ok())
+      store_.Erase(snapshot->purged);
   }
   if (!status.ok()) {
     sync_state_ = SyncState::kRefused;
@@ -204,7 +212,8 @@ const IncidentDetail* ClientState::incident_detail() const {
 }
 
 void ClientState::OnIncident(const HttpRequest& request, const HttpResponse& response) {
-  if (request.serial != incident_serial_ || !open_incident_) return;
+  if (request.serial != incident_serial_ || !open_incident_)
+    return;
   ServerError error = ClassifyResponse(response);
   if (!error.ok()) {
     incident_error_ = error;
@@ -220,11 +229,13 @@ void ClientState::OnIncident(const HttpRequest& request, const HttpResponse& res
   incident_detail_ = std::move(*detail);
   incident_messages_loaded_ = true;
   // Keep the queue in step with what the incident page shows.
-  if (store_.Upsert(incident_detail_->incident).ok()) MarkQueryChanged();
+  if (store_.Upsert(incident_detail_->incident).ok())
+    MarkQueryChanged();
 }
 
 void ClientState::OpenMessage(std::string row_id) {
-  if (!open_incident_) return;
+  if (!open_incident_)
+    return;
   open_message_ = std::move(row_id);
   message_detail_.reset();
   message_error_.clear();
@@ -232,7 +243,8 @@ void ClientState::OpenMessage(std::string row_id) {
     message_error_ = "Message details need the server, which is unreachable";
     return;
   }
-  Queue(RequestKind::kMessage, "GET", IncidentPath(*open_incident_) + "/messages/" + *open_message_);
+  Queue(RequestKind::kMessage, "GET",
+        IncidentPath(*open_incident_) + "/messages/" + *open_message_);
   message_serial_ = outbox_.back().serial;
 }
 
@@ -247,7 +259,8 @@ const MessageDetail* ClientState::message_detail() const {
 }
 
 void ClientState::OnMessage(const HttpRequest& request, const HttpResponse& response) {
-  if (request.serial != message_serial_ || !open_message_) return;
+  if (request.serial != message_serial_ || !open_message_)
+    return;
   ServerError error = ClassifyResponse(response);
   if (error.kind == ErrorKind::kRefused && error.status == 409) {
     message_error_ = kNotArchivedText;
@@ -276,23 +289,25 @@ Status ClientState::NeedServer(std::string_view action) {
     message = std::string(action) +
               " needs the server, which is unreachable: the offline copy can be searched and"
               " exported but not changed";
-  if (message.empty()) return Status::Ok();
+  if (message.empty())
+    return Status::Ok();
   last_error_ = message;
   Log(message, true);
   return Status::Unavailable(message);
 }
 
 Status ClientState::AskRemove() {
-  if (Status s = NeedServer("Remove"); !s.ok()) return s;
+  if (Status s = NeedServer("Remove"); !s.ok())
+    return s;
   const IncidentDetail* detail = incident_detail();
   if (detail == nullptr || !open_incident_)
     return Status::NotFound("incident", "no incident is open");
   Confirmation confirmation;
   confirmation.action = MailAction::kRemove;
   confirmation.incident_code = *open_incident_;
-  confirmation.message_count = static_cast<size_t>(
-      std::count_if(detail->messages.begin(), detail->messages.end(),
-                    [](const MessageRow& row) { return row.status == MessageStatus::kIdentified; }));
+  confirmation.message_count = static_cast<size_t>(std::count_if(
+      detail->messages.begin(), detail->messages.end(),
+      [](const MessageRow& row) { return row.status == MessageStatus::kIdentified; }));
   if (confirmation.message_count == 0) {
     last_error_ = "Nothing to remove: " + *open_incident_ + " has no identified messages";
     Log(last_error_, true);
@@ -303,7 +318,8 @@ Status ClientState::AskRemove() {
 }
 
 Status ClientState::AskRestore(std::vector<std::string> message_ids) {
-  if (Status s = NeedServer("Restore"); !s.ok()) return s;
+  if (Status s = NeedServer("Restore"); !s.ok())
+    return s;
   const IncidentDetail* detail = incident_detail();
   if (detail == nullptr || !open_incident_)
     return Status::NotFound("incident", "no incident is open");
@@ -311,27 +327,34 @@ Status ClientState::AskRestore(std::vector<std::string> message_ids) {
   for (const MessageRow& row : detail->messages) {
     bool chosen = message_ids.empty() ||
                   std::find(message_ids.begin(), message_ids.end(), row.id) != message_ids.end();
-    if (chosen && row.status == MessageStatus::kRemoved) ++count;
+    if (chosen && row.status == MessageStatus::kRemoved)
+      ++count;
   }
   if (count == 0) {
-    last_error_ = "Nothing to restore: none of the chosen messages of " + *open_incident_ +
-                  " is removed";
+    last_error_ =
+        "Nothing to restore: none of the chosen messages of " + *open_incident_ + " is removed";
     Log(last_error_, true);
     return Status::Conflict("messages", last_error_);
   }
-  confirmation_ = Confirmation{MailAction::kRestore, *open_incident_, std::move(message_ids), count};
+  confirmation_ =
+      Confirmation{MailAction::kRestore, *open_incident_, std::move(message_ids), count};
   return Status::Ok();
 }
 
-void ClientState::CancelConfirmation() { confirmation_.reset(); }
+void ClientState::CancelConfirmation() {
+  confirmation_.reset();
+}
 
 void ClientState::Confirm() {
-  if (!confirmation_) return;
+  if (!confirmation_)
+    return;
   Confirmation confirmation = std::move(*confirmation_);
   confirmation_.reset();
-  if (!NeedServer(confirmation.action == MailAction::kRemove ? "Remove" : "Restore").ok()) return;
+  if (!NeedServer(confirmation.action == MailAction::kRemove ? "Remove" : "Restore").ok())
+    return;
   nlohmann::json body = nlohmann::json::object();
-  if (!confirmation.message_ids.empty()) body["messages"] = confirmation.message_ids;
+  if (!confirmation.message_ids.empty())
+    body["messages"] = confirmation.message_ids;
   std::string path = IncidentPath(confirmation.incident_code);
   if (confirmation.action == MailAction::kRemove) {
     Log("Removing " + std::to_string(confirmation.message_count) + " messages of " +
@@ -345,16 +368,20 @@ void ClientState::Confirm() {
 }
 
 Status ClientState::SubmitRemediation(const RemediationForm& form) {
-  if (Status s = NeedServer("A new remediation"); !s.ok()) return s;
+  if (Status s = NeedServer("A new remediation"); !s.ok())
+    return s;
   nlohmann::json body = {{"identifier", form.identifier}, {"reason", form.reason}};
-  if (!form.from.empty()) body["from"] = form.from;
-  if (!form.to.empty()) body["to"] = form.to;
+  if (!form.from.empty())
+    body["from"] = form.from;
+  if (!form.to.empty())
+    body["to"] = form.to;
   struct WindowEnd {
     const std::string& text;
     const char* member;
   };
   for (const WindowEnd& end : {WindowEnd{form.start, "start"}, WindowEnd{form.end, "end"}}) {
-    if (end.text.empty()) continue;
+    if (end.text.empty())
+      continue;
     Result<CivilTime> local = ParseLocalTime(end.text, end.member);
     if (!local.ok()) {
       last_error_ = local.status().message();
@@ -362,7 +389,8 @@ Status ClientState::SubmitRemediation(const RemediationForm& form) {
     }
     body[end.member] = FormatIso8601(LocalToUtc(*zone_, *local));
   }
-  if (form.notify_only) body["action"] = "notify_only";
+  if (form.notify_only)
+    body["action"] = "notify_only";
   remediation_result_.reset();
   Log("Submitting a remediation for " + form.identifier);
   Queue(RequestKind::kRemediate, "POST", "/api/v1/remediations", DumpJson(body));
@@ -374,7 +402,8 @@ void ClientState::OnMutation(const HttpRequest& request, const HttpResponse& res
                      : request.kind == RequestKind::kRemove  ? "Remove"
                                                              : "Restore";
   ServerError error = ClassifyResponse(response);
-  if (!error.ok()) return Fail(error, what);
+  if (!error.ok())
+    return Fail(error, what);
   Result<MutationResult> result = DecodeMutationResult(response.body);
   if (!result.ok()) {
     last_error_ = what + " response not understood: " + result.status().message();
@@ -385,10 +414,13 @@ void ClientState::OnMutation(const HttpRequest& request, const HttpResponse& res
   if (result->has_incident) {
     std::string code = FormatIncidentCode(result->incident.code);
     Log(what + ": incident " + code);
-    if (request.kind == RequestKind::kRemediate) remediation_result_ = result->incident;
-    if (store_.Upsert(result->incident).ok()) MarkQueryChanged();
+    if (request.kind == RequestKind::kRemediate)
+      remediation_result_ = result->incident;
+    if (store_.Upsert(result->incident).ok())
+      MarkQueryChanged();
   }
-  if (result->has_job) StartJob(result->job);
+  if (result->has_job)
+    StartJob(result->job);
   RequestSync();
 }
 
@@ -401,7 +433,8 @@ void ClientState::StartJob(const JobStatus& job) {
 void ClientState::OnJob(const HttpResponse& response) {
   job_poll_in_flight_ = false;
   ServerError error = ClassifyResponse(response);
-  if (!error.ok()) return Fail(error, "Job progress");
+  if (!error.ok())
+    return Fail(error, "Job progress");
   Result<JobStatus> job = DecodeJob(response.body);
   if (!job.ok()) {
     Log("Job response not understood: " + job.status().message(), true);
@@ -409,11 +442,13 @@ void ClientState::OnJob(const HttpResponse& response) {
   }
   bool was_running = job_ && !job_->finished();
   job_ = std::move(*job);
-  if (!was_running || !job_->finished()) return;
+  if (!was_running || !job_->finished())
+    return;
 
   std::string summary = "Job " + job_->id + " " + job_->state + ": " + std::to_string(job_->done) +
                         " of " + std::to_string(job_->total) + " messages";
-  if (!job_->error.empty()) summary += " (" + job_->error + ")";
+  if (!job_->error.empty())
+    summary += " (" + job_->error + ")";
   Log(summary, job_->state != "succeeded");
   // Show the incident as the job left it.
   if (open_incident_) {

@@ -12,7 +12,9 @@ static_assert(kThemeNames.size() == kThemeCount);
 
 }  // namespace
 
-std::string_view ApiName(Theme theme) { return kThemeNames[static_cast<size_t>(theme)]; }
+std::string_view ApiName(Theme theme) {
+  return kThemeNames[static_cast<size_t>(theme)];
+}
 
 std::string EncodePreferences(const Preferences& preferences) {
   nlohmann::json columns = nlohmann::json::array();
@@ -27,22 +29,27 @@ std::string EncodePreferences(const Preferences& preferences) {
 
 Result<Preferences> DecodePreferences(std::string_view text) {
   Result<nlohmann::json> value = ParseJson(text);
-  if (!value.ok()) return value.status();
-  if (!value->is_object()) return Status::Invalid("preferences", "preferences are not an object");
+  if (!value.ok())
+    return value.status();
+  if (!value->is_object())
+    return Status::Invalid("preferences", "preferences are not an object");
   Preferences preferences;
   const nlohmann::json& object = *value;
 
   if (auto it = object.find("token"); it != object.end()) {
-    if (!it->is_string()) return Status::Invalid("token", "token is not a string");
+    if (!it->is_string())
+      return Status::Invalid("token", "token is not a string");
     preferences.token = it->get<std::string>();
   }
   if (auto it = object.find("columns"); it != object.end()) {
-    if (!it->is_array()) return Status::Invalid("columns", "columns is not an array");
+    if (!it->is_array())
+      return Status::Invalid("columns", "columns is not an array");
     preferences.queue_columns.clear();
     for (const nlohmann::json& name : *it) {
       std::optional<IncidentColumn> column =
           name.is_string() ? IncidentColumnFromApiName(name.get<std::string>()) : std::nullopt;
-      if (!column) return Status::Invalid("columns", "unknown column " + name.dump());
+      if (!column)
+        return Status::Invalid("columns", "unknown column " + name.dump());
       preferences.queue_columns.push_back(*column);
     }
   }

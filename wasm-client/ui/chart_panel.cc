@@ -53,7 +53,8 @@ void DrawChartPanel(ClientState& state, UiState&) {
   float width = ImGui::GetContentRegionAvail().x;
   ImGui::InvisibleButton("##chart", ImVec2(width, height));
   RecordWidget("chart");
-  if (shown == 0) return;
+  if (shown == 0)
+    return;
 
   uint32_t max_total = 1;
   for (size_t d = first; d < chart.days.size(); ++d) {
@@ -79,7 +80,8 @@ void DrawChartPanel(ClientState& state, UiState&) {
     float y = origin.y + height;
     for (size_t type = 0; type < counts.size(); ++type) {
       float h = (height - 4) * static_cast<float>(counts[type]) / static_cast<float>(max_total);
-      if (h <= 0) continue;
+      if (h <= 0)
+        continue;
       draw->AddRectFilled(ImVec2(x, y - h), ImVec2(x + bar, y), TypeColor(static_cast<int>(type)));
       y -= h;
     }
@@ -87,14 +89,16 @@ void DrawChartPanel(ClientState& state, UiState&) {
   if (hovered >= 0 && static_cast<size_t>(hovered) < shown) {
     const auto& counts = chart.days[first + static_cast<size_t>(hovered)];
     ImGui::BeginTooltip();
-    ImGui::TextUnformatted(DayLabel(chart.first_day + static_cast<int64_t>(first) + hovered).c_str());
+    ImGui::TextUnformatted(
+        DayLabel(chart.first_day + static_cast<int64_t>(first) + hovered).c_str());
     for (IncidentType type : kAllIncidentTypes)
       ImGui::Text("%s: %u", DisplayName(type).data(), counts[static_cast<size_t>(type)]);
     ImGui::EndTooltip();
   }
   ImGui::TextDisabled("%s", DayLabel(chart.first_day + static_cast<int64_t>(first)).c_str());
   ImGui::SameLine(std::max(0.0f, width - ImGui::CalcTextSize("0000-00-00").x));
-  ImGui::TextDisabled("%s", DayLabel(chart.first_day + static_cast<int64_t>(chart.days.size()) - 1).c_str());
+  ImGui::TextDisabled(
+      "%s", DayLabel(chart.first_day + static_cast<int64_t>(chart.days.size()) - 1).c_str());
 }
 
 }  // namespace reclaim::client

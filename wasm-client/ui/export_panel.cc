@@ -13,15 +13,18 @@ std::vector<Column> ChosenColumns(const std::array<bool, N>& chosen,
                                   const std::vector<Column>& all) {
   std::vector<Column> columns;
   for (Column column : all)
-    if (chosen[static_cast<size_t>(column)]) columns.push_back(column);
+    if (chosen[static_cast<size_t>(column)])
+      columns.push_back(column);
   return columns;
 }
 
 }  // namespace
 
 void DrawExportPanel(ClientState& state, UiState& ui) {
-  if (!ui.export_open) return;
-  if (ui.export_messages && !state.open_incident()) ui.export_messages = false;
+  if (!ui.export_open)
+    return;
+  if (ui.export_messages && !state.open_incident())
+    ui.export_messages = false;
   const float em = ImGui::GetFontSize();
   ImVec2 display = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(em * 18, 0), ImGuiCond_Always);
@@ -46,8 +49,7 @@ void DrawExportPanel(ClientState& state, UiState& ui) {
     if (ImGui::Button("Download")) {
       Result<Download> download =
           ui.export_messages
-              ? state.ExportMessages(
-                    ChosenColumns(ui.export_message_columns, AllMessageColumns()))
+              ? state.ExportMessages(ChosenColumns(ui.export_message_columns, AllMessageColumns()))
               : state.ExportQueue(ChosenColumns(ui.export_incident_columns, AllIncidentColumns()));
       if (download.ok()) {
         ui.shell.downloads.push_back(std::move(*download));
@@ -59,9 +61,11 @@ void DrawExportPanel(ClientState& state, UiState& ui) {
     }
     RecordWidget("export.download");
     ImGui::SameLine();
-    if (ImGui::Button("Cancel")) ui.export_open = false;
+    if (ImGui::Button("Cancel"))
+      ui.export_open = false;
     RecordWidget("export.close");
-    if (!ui.export_error.empty()) ErrorText(ui.export_error);
+    if (!ui.export_error.empty())
+      ErrorText(ui.export_error);
   }
   ImGui::End();
 }

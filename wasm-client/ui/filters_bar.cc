@@ -15,7 +15,8 @@ void DrawSearch(ClientState& state, UiState& ui) {
   if (ImGui::BeginCombo("##search-field", current)) {
     for (int i = 0; i < kSearchFieldCount; ++i) {
       std::string name(DisplayName(static_cast<SearchField>(i)));
-      if (ImGui::Selectable(name.c_str(), ui.search_field == i)) ui.search_field = i;
+      if (ImGui::Selectable(name.c_str(), ui.search_field == i))
+        ui.search_field = i;
       RecordWidget("search.field." + name);
     }
     ImGui::EndCombo();
@@ -29,8 +30,10 @@ void DrawSearch(ClientState& state, UiState& ui) {
   ImGui::SameLine();
   run |= MagnifierButton("##search-run", ImGui::GetFrameHeight());
   RecordWidget("search.run");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Search");
-  if (run) state.RunSearch(static_cast<SearchField>(ui.search_field), ui.search_text);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Search");
+  if (run)
+    state.RunSearch(static_cast<SearchField>(ui.search_field), ui.search_text);
 }
 
 void DrawRange(ClientState& state, UiState& ui) {
@@ -39,7 +42,8 @@ void DrawRange(ClientState& state, UiState& ui) {
   std::string current = preset ? std::string(DisplayName(*preset)) : "All time";
   ImGui::SetNextItemWidth(em * 10);
   if (ImGui::BeginCombo("##range", current.c_str())) {
-    if (ImGui::Selectable("All time", !preset)) state.SetPreset(std::nullopt);
+    if (ImGui::Selectable("All time", !preset))
+      state.SetPreset(std::nullopt);
     RecordWidget("range.All time");
     for (int i = 0; i < kDatePresetCount; ++i) {
       auto option = static_cast<DatePreset>(i);
@@ -81,7 +85,8 @@ void DrawRange(ClientState& state, UiState& ui) {
   ImGui::SameLine();
   ImGui::TextDisabled("Times in %s", state.zone().Name().c_str());
   RecordWidget("range.zone");
-  if (preset == DatePreset::kCustom && !ui.range_error.empty()) ErrorText(ui.range_error);
+  if (preset == DatePreset::kCustom && !ui.range_error.empty())
+    ErrorText(ui.range_error);
 }
 
 void DrawTypes(ClientState& state) {
@@ -91,7 +96,8 @@ void DrawTypes(ClientState& state) {
     bool enabled = (state.form().query.types & TypeBit(type)) != 0;
     std::string name(DisplayName(type));
     ImGui::PushStyleColor(ImGuiCol_CheckMark, TypeColor(static_cast<int>(type)));
-    if (ImGui::Checkbox(name.c_str(), &enabled)) state.SetTypeEnabled(type, enabled);
+    if (ImGui::Checkbox(name.c_str(), &enabled))
+      state.SetTypeEnabled(type, enabled);
     ImGui::PopStyleColor();
     RecordWidget("type." + name);
   }

@@ -26,7 +26,8 @@ std::string IdentifierKindName(const std::string& identifier) {
 
 void DrawSummary(const ClientState& state, const Incident& incident) {
   const TimeZone& zone = state.zone();
-  if (!ImGui::BeginTable("summary", 2, ImGuiTableFlags_SizingStretchProp)) return;
+  if (!ImGui::BeginTable("summary", 2, ImGuiTableFlags_SizingStretchProp))
+    return;
   ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 11);
   ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
   FieldRow("Incident ID", FormatIncidentCode(incident.code));
@@ -34,18 +35,19 @@ void DrawSummary(const ClientState& state, const Incident& incident) {
   FieldRow("Date Created", FormatLocalTime(zone, incident.created));
   FieldRow("Last Updated", FormatLocalTime(zone, incident.modified));
   FieldRow("Reason", incident.reason);
-  if (!incident.restores.empty()) FieldRow("Restores", incident.restores);
+  if (!incident.restores.empty())
+    FieldRow("Restores", incident.restores);
   const MessageCounts& counts = incident.counts;
-  FieldRow("Messages",
-           std::to_string(counts.identified) + " identified, " + std::to_string(counts.removed) +
-               " removed, " + std::to_string(counts.failed) + " failed, " +
-               std::to_string(counts.restored) + " restored");
+  FieldRow("Messages", std::to_string(counts.identified) + " identified, " +
+                           std::to_string(counts.removed) + " removed, " +
+                           std::to_string(counts.failed) + " failed, " +
+                           std::to_string(counts.restored) + " restored");
   const SearchCriteria& criteria = incident.criteria;
   FieldRow(IdentifierKindName(criteria.identifier).c_str(), criteria.identifier);
   FieldRow("Sender", criteria.from.empty() ? "any" : criteria.from);
   FieldRow("Recipient", criteria.to.empty() ? "any" : criteria.to);
-  FieldRow("Delivered between", FormatLocalTime(zone, criteria.start) + " and " +
-                                    FormatLocalTime(zone, criteria.end));
+  FieldRow("Delivered between",
+           FormatLocalTime(zone, criteria.start) + " and " + FormatLocalTime(zone, criteria.end));
   ImGui::EndTable();
 }
 
@@ -53,10 +55,12 @@ void DrawFailureReasons(const std::vector<MessageRow>& messages) {
   std::map<std::string, int> reasons;
   for (const MessageRow& row : messages) {
     std::string text = FailureDisplay(row);
-    if (!text.empty()) ++reasons[text];
+    if (!text.empty())
+      ++reasons[text];
   }
   ImGui::TextUnformatted("Failure reasons");
-  if (reasons.empty()) ImGui::TextDisabled("  none");
+  if (reasons.empty())
+    ImGui::TextDisabled("  none");
   for (const auto& [text, count] : reasons)
     ImGui::BulletText("%s (%d)", text.c_str(), count);
 }
@@ -65,12 +69,14 @@ void DrawActions(const ClientState& state, const Incident& incident,
                  const std::vector<MessageRow>& messages) {
   std::vector<const MessageRow*> acted;
   for (const MessageRow& row : messages)
-    if (row.last_action != 0) acted.push_back(&row);
+    if (row.last_action != 0)
+      acted.push_back(&row);
   std::sort(acted.begin(), acted.end(), [](const MessageRow* a, const MessageRow* b) {
     return a->last_action < b->last_action;
   });
   ImGui::TextUnformatted("Actions taken");
-  ImGui::BulletText("%s  Incident created: %s", FormatLocalTime(state.zone(), incident.created).c_str(),
+  ImGui::BulletText("%s  Incident created: %s",
+                    FormatLocalTime(state.zone(), incident.created).c_str(),
                     incident.reason.c_str());
   for (const MessageRow* row : acted) {
     std::string where = row->moved_to.empty() ? row->folder : row->folder + " -> " + row->moved_to;
@@ -84,7 +90,8 @@ void DrawMessages(ClientState& state, UiState& ui, const std::vector<MessageRow>
   ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                           ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
                           ImGuiTableFlags_BordersV | ImGuiTableFlags_Resizable;
-  if (!ImGui::BeginTable("messages", 9, flags, ImVec2(0, height))) return;
+  if (!ImGui::BeginTable("messages", 9, flags, ImVec2(0, height)))
+    return;
   const float em = ImGui::GetFontSize();
   ImGui::TableSetupScrollFreeze(0, 1);
   ImGui::TableSetupColumn("Restore", ImGuiTableColumnFlags_WidthFixed, em * 4);
@@ -121,10 +128,10 @@ void DrawMessages(ClientState& state, UiState& ui, const std::vector<MessageRow>
         state.OpenMessage(row.id);
       RecordWidget("incident.message." + row.id);
       std::string where = row.moved_to.empty() ? row.folder : row.folder + " -> " + row.moved_to;
-      const std::string cells[] = {std::string(DisplayName(row.status)), row.sender, row.subject,
-                                   FormatLocalTime(state.zone(), row.delivered), where,
-                                   FailureDisplay(row),
-                                   FormatLocalTime(state.zone(), row.last_action)};
+      const std::string cells[] = {
+          std::string(DisplayName(row.status)),          row.sender, row.subject,
+          FormatLocalTime(state.zone(), row.delivered),  where,      FailureDisplay(row),
+          FormatLocalTime(state.zone(), row.last_action)};
       for (size_t c = 0; c < std::size(cells); ++c) {
         ImGui::TableSetColumnIndex(static_cast<int>(c + 2));
         ImGui::TextUnformatted(cells[c].c_str());
@@ -153,12 +160,14 @@ void DrawCommands(ClientState& state, UiState& ui, const Incident& incident) {
   RecordWidget("incident.export");
   if (incident.code.type == IncidentType::kNotifyOnly) {
     ImGui::SameLine();
-    if (ImGui::Button("Remove")) (void)state.AskRemove();
+    if (ImGui::Button("Remove"))
+      (void)state.AskRemove();
     RecordWidget("incident.remove");
   }
   if (incident.code.type != IncidentType::kRestore) {
     ImGui::SameLine();
-    if (ImGui::Button("Restore all")) (void)state.AskRestore({});
+    if (ImGui::Button("Restore all"))
+      (void)state.AskRestore({});
     RecordWidget("incident.restore");
     ImGui::SameLine();
     ImGui::BeginDisabled(ui.restore_choice.empty());
@@ -172,12 +181,14 @@ void DrawCommands(ClientState& state, UiState& ui, const Incident& incident) {
 
 void DrawJob(const ClientState& state) {
   const std::optional<JobStatus>& job = state.job();
-  if (!job) return;
+  if (!job)
+    return;
   std::string overlay = job->kind + " " + job->state + ": " + std::to_string(job->done) + " of " +
                         std::to_string(job->total);
   ImGui::ProgressBar(job->Progress(), ImVec2(ImGui::GetFontSize() * 24, 0), overlay.c_str());
   RecordWidget("job.progress");
-  if (!job->error.empty()) ErrorText(job->error);
+  if (!job->error.empty())
+    ErrorText(job->error);
 }
 
 }  // namespace
@@ -185,7 +196,8 @@ void DrawJob(const ClientState& state) {
 void DrawIncidentPanel(ClientState& state, UiState& ui, float height) {
   const IncidentDetail* detail = state.incident_detail();
   if (detail == nullptr) {
-    if (ImGui::Button("< Back to incidents")) state.CloseIncident();
+    if (ImGui::Button("< Back to incidents"))
+      state.CloseIncident();
     RecordWidget("incident.back");
     if (!state.incident_error().ok())
       ErrorText(state.incident_error().Display());
@@ -195,9 +207,11 @@ void DrawIncidentPanel(ClientState& state, UiState& ui, float height) {
   }
   float top = ImGui::GetCursorPosY();
   DrawCommands(state, ui, detail->incident);
-  if (!state.open_incident()) return;  // Back was clicked
+  if (!state.open_incident())
+    return;  // Back was clicked
   DrawJob(state);
-  if (!state.incident_error().ok()) ErrorText(state.incident_error().Display());
+  if (!state.incident_error().ok())
+    ErrorText(state.incident_error().Display());
 
   const float em = ImGui::GetFontSize();
   if (ImGui::BeginTable("incident-layout", 2, ImGuiTableFlags_SizingStretchSame)) {
@@ -219,10 +233,12 @@ void DrawIncidentPanel(ClientState& state, UiState& ui, float height) {
 }
 
 void DrawConfirmModal(ClientState& state, UiState&) {
-  if (state.confirmation() && !ImGui::IsPopupOpen("Confirm")) ImGui::OpenPopup("Confirm");
+  if (state.confirmation() && !ImGui::IsPopupOpen("Confirm"))
+    ImGui::OpenPopup("Confirm");
   ImVec2 center(ImGui::GetIO().DisplaySize.x * 0.5f, ImGui::GetIO().DisplaySize.y * 0.4f);
   ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-  if (!ImGui::BeginPopupModal("Confirm", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  if (!ImGui::BeginPopupModal("Confirm", nullptr, ImGuiWindowFlags_AlwaysAutoResize))
+    return;
   if (!state.confirmation()) {
     ImGui::CloseCurrentPopup();
     ImGui::EndPopup();

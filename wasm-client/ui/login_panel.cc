@@ -8,15 +8,16 @@
 namespace reclaim::client {
 
 void DrawLoginPanel(ClientState& state, UiState& ui) {
-  if (state.logged_in()) return;
+  if (state.logged_in())
+    return;
   ImGui::Separator();
   ImGui::TextUnformatted("Log in with an API token");
   ImGui::TextDisabled(
       "Create one on the server: reclaim-server token create <name> --role remediator");
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 32);
-  bool submit = InputStringWithHint("##token", "rcl_...", &ui.token,
-                                    ImGuiInputTextFlags_Password |
-                                        ImGuiInputTextFlags_EnterReturnsTrue);
+  bool submit =
+      InputStringWithHint("##token", "rcl_...", &ui.token,
+                          ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
   RecordWidget("login.token");
   ImGui::SameLine();
   submit |= ImGui::Button("Log in");

@@ -13,7 +13,8 @@ const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0100, 0x024F, 0x2000, 0x206F,
 
 bool FontFileExists() {
   std::FILE* file = std::fopen(kFontPath, "rb");
-  if (file == nullptr) return false;
+  if (file == nullptr)
+    return false;
   std::fclose(file);
   return true;
 }

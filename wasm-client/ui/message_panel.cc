@@ -10,7 +10,8 @@ namespace reclaim::client {
 namespace {
 
 void DrawHeaders(const ClientState& state, const MessageDetail& message) {
-  if (!ImGui::BeginTable("headers", 2, ImGuiTableFlags_SizingStretchProp)) return;
+  if (!ImGui::BeginTable("headers", 2, ImGuiTableFlags_SizingStretchProp))
+    return;
   ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 7);
   ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
   std::string recipients;
@@ -30,10 +31,12 @@ void DrawHeaders(const ClientState& state, const MessageDetail& message) {
 
 void DrawAttachments(const MessageDetail& message) {
   ImGui::Text("Attachments (%zu)", message.attachments.size());
-  if (message.attachments.empty()) return;
+  if (message.attachments.empty())
+    return;
   ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
                           ImGuiTableFlags_BordersV | ImGuiTableFlags_Resizable;
-  if (!ImGui::BeginTable("attachments", 5, flags)) return;
+  if (!ImGui::BeginTable("attachments", 5, flags))
+    return;
   ImGui::TableSetupColumn("File name");
   ImGui::TableSetupColumn("Type");
   ImGui::TableSetupColumn("Size");
@@ -63,7 +66,8 @@ void DrawBody(const MessageDetail& message) {
   // Read-only: a copy the widget may point into for the frame.
   static std::string shown;
   shown = message.body_text;
-  if (message.body_truncated) shown += "\n[... truncated]";
+  if (message.body_truncated)
+    shown += "\n[... truncated]";
   ImGui::InputTextMultiline("##body", shown.data(), shown.size() + 1,
                             ImVec2(-1, ImGui::GetFontSize() * 10), ImGuiInputTextFlags_ReadOnly);
   RecordWidget("message.body");
@@ -72,7 +76,8 @@ void DrawBody(const MessageDetail& message) {
 void DrawRecipients(const ClientState& state, const MessageDetail& message) {
   ImGui::Text("Recipients (%zu)", message.recipient_rows.size());
   ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter;
-  if (!ImGui::BeginTable("recipients", 4, flags)) return;
+  if (!ImGui::BeginTable("recipients", 4, flags))
+    return;
   ImGui::TableSetupColumn("Recipient");
   ImGui::TableSetupColumn("Status");
   ImGui::TableSetupColumn("Failure Reason");
@@ -81,7 +86,8 @@ void DrawRecipients(const ClientState& state, const MessageDetail& message) {
   for (const MessageRow& row : message.recipient_rows) {
     ImGui::TableNextRow();
     const std::string cells[] = {row.recipient, std::string(DisplayName(row.status)),
-                                 FailureDisplay(row), FormatLocalTime(state.zone(), row.last_action)};
+                                 FailureDisplay(row),
+                                 FormatLocalTime(state.zone(), row.last_action)};
     for (size_t c = 0; c < std::size(cells); ++c) {
       ImGui::TableSetColumnIndex(static_cast<int>(c));
       ImGui::TextUnformatted(cells[c].c_str());
@@ -93,7 +99,8 @@ void DrawRecipients(const ClientState& state, const MessageDetail& message) {
 void DrawHistory(const ClientState& state, const MessageDetail& message) {
   ImGui::Text("History (%zu)", message.history.size());
   ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter;
-  if (!ImGui::BeginTable("history", 5, flags)) return;
+  if (!ImGui::BeginTable("history", 5, flags))
+    return;
   ImGui::TableSetupColumn("Time");
   ImGui::TableSetupColumn("Incident");
   ImGui::TableSetupColumn("Status");
@@ -102,7 +109,8 @@ void DrawHistory(const ClientState& state, const MessageDetail& message) {
   ImGui::TableHeadersRow();
   for (const MessageEvent& event : message.history) {
     ImGui::TableNextRow();
-    std::string where = event.moved_to.empty() ? event.folder : event.folder + " -> " + event.moved_to;
+    std::string where =
+        event.moved_to.empty() ? event.folder : event.folder + " -> " + event.moved_to;
     const std::string cells[] = {FormatLocalTime(state.zone(), event.time), event.incident_code,
                                  event.status, where, event.failure_reason};
     for (size_t c = 0; c < std::size(cells); ++c) {
@@ -116,7 +124,8 @@ void DrawHistory(const ClientState& state, const MessageDetail& message) {
 }  // namespace
 
 void DrawMessagePanel(ClientState& state, UiState&) {
-  if (!state.open_message()) return;
+  if (!state.open_message())
+    return;
   ImVec2 display = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(display.x * 0.6f, display.y * 0.75f), ImGuiCond_Appearing);
   ImGui::SetNextWindowPos(ImVec2(display.x * 0.5f, display.y * 0.5f), ImGuiCond_Appearing,
@@ -124,7 +133,8 @@ void DrawMessagePanel(ClientState& state, UiState&) {
   bool open = true;
   if (ImGui::Begin("Message Tracking Details", &open,
                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
-    if (ImGui::Button("Close")) open = false;
+    if (ImGui::Button("Close"))
+      open = false;
     RecordWidget("message.close");
     const MessageDetail* message = state.message_detail();
     if (!state.message_error().empty()) {
@@ -145,7 +155,8 @@ void DrawMessagePanel(ClientState& state, UiState&) {
     }
   }
   ImGui::End();
-  if (!open) state.CloseMessage();
+  if (!open)
+    state.CloseMessage();
 }
 
 }  // namespace reclaim::client

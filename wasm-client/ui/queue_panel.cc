@@ -73,7 +73,8 @@ void DrawToolbar(ClientState& state, UiState& ui) {
   int page = state.form().query.page;
   int pages = state.PageCount();
   ImGui::BeginDisabled(page <= 1);
-  if (ImGui::Button("<")) state.SetPage(page - 1);
+  if (ImGui::Button("<"))
+    state.SetPage(page - 1);
   RecordWidget("page.prev");
   ImGui::EndDisabled();
   ImGui::SameLine();
@@ -81,7 +82,8 @@ void DrawToolbar(ClientState& state, UiState& ui) {
   RecordWidget("page.label");
   ImGui::SameLine();
   ImGui::BeginDisabled(page >= pages);
-  if (ImGui::Button(">")) state.SetPage(page + 1);
+  if (ImGui::Button(">"))
+    state.SetPage(page + 1);
   RecordWidget("page.next");
   ImGui::EndDisabled();
 
@@ -102,11 +104,13 @@ void DrawToolbar(ClientState& state, UiState& ui) {
       ui.column_choice[static_cast<size_t>(column)] = true;
   }
   RecordWidget("columns.open");
-  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Choose columns");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Choose columns");
 }
 
 void DrawColumnChooser(ClientState& state, UiState& ui) {
-  if (!ui.columns_open) return;
+  if (!ui.columns_open)
+    return;
   ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 16, 0), ImGuiCond_Always);
   ImVec2 display = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowPos(ImVec2(display.x - ImGui::GetFontSize(), ImGui::GetFontSize() * 10),
@@ -121,7 +125,8 @@ void DrawColumnChooser(ClientState& state, UiState& ui) {
     if (ImGui::Button("Apply")) {
       std::vector<IncidentColumn> chosen;
       for (IncidentColumn column : AllIncidentColumns())
-        if (ui.column_choice[static_cast<size_t>(column)]) chosen.push_back(column);
+        if (ui.column_choice[static_cast<size_t>(column)])
+          chosen.push_back(column);
       if (!chosen.empty()) {
         state.SetVisibleColumns(std::move(chosen));
         ui.columns_open = false;
@@ -129,7 +134,8 @@ void DrawColumnChooser(ClientState& state, UiState& ui) {
     }
     RecordWidget("columns.apply");
     ImGui::SameLine();
-    if (ImGui::Button("Cancel")) ui.columns_open = false;
+    if (ImGui::Button("Cancel"))
+      ui.columns_open = false;
     RecordWidget("columns.cancel");
   }
   ImGui::End();
@@ -142,10 +148,12 @@ void DrawHeaders(ClientState& state, const std::vector<IncidentColumn>& columns)
     IncidentColumn column = columns[i];
     std::string label(DisplayName(column));
     if (state.form().query.sort == column)
-      label += state.form().query.direction == SortDirection::kDescending ? u8" \u25BC" : u8" \u25B2";
+      label +=
+          state.form().query.direction == SortDirection::kDescending ? u8" \u25BC" : u8" \u25B2";
     ImGui::PushID(static_cast<int>(i));
     ImGui::TableHeader(label.c_str());
-    if (ImGui::IsItemClicked()) state.ToggleSort(column);
+    if (ImGui::IsItemClicked())
+      state.ToggleSort(column);
     ImGui::PopID();
     RecordWidget("queue.header." + std::string(DisplayName(column)));
     RecordWidget("queue.header." + std::string(ApiName(column)));
@@ -165,10 +173,9 @@ void DrawQueuePanel(ClientState& state, UiState& ui, float height) {
   ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_ScrollX |
                           ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
                           ImGuiTableFlags_BordersV | ImGuiTableFlags_Resizable;
-  float table_height = std::max(height - ImGui::GetFrameHeightWithSpacing(),
-                                ImGui::GetFrameHeight() * 4);
-  if (!ImGui::BeginTable("queue", static_cast<int>(columns.size()), flags,
-                         ImVec2(0, table_height)))
+  float table_height =
+      std::max(height - ImGui::GetFrameHeightWithSpacing(), ImGui::GetFrameHeight() * 4);
+  if (!ImGui::BeginTable("queue", static_cast<int>(columns.size()), flags, ImVec2(0, table_height)))
     return;
   ImGui::TableSetupScrollFreeze(1, 1);
   for (IncidentColumn column : columns) {
@@ -203,7 +210,8 @@ void DrawQueuePanel(ClientState& state, UiState& ui, float height) {
     }
   }
   ImGui::EndTable();
-  if (page.rows.empty()) ImGui::TextDisabled("No incidents match the filters.");
+  if (page.rows.empty())
+    ImGui::TextDisabled("No incidents match the filters.");
 }
 
 }  // namespace reclaim::client

@@ -18,7 +18,8 @@ void Field(const char* label, const char* name, const char* hint, std::string* t
 }  // namespace
 
 void DrawRemediationPanel(ClientState& state, UiState& ui) {
-  if (!ui.remediation_open) return;
+  if (!ui.remediation_open)
+    return;
   const float em = ImGui::GetFontSize();
   ImGui::SetNextWindowSize(ImVec2(em * 30, 0), ImGuiCond_Appearing);
   ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, em * 4), ImGuiCond_Appearing,
@@ -31,14 +32,16 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
     Field("Reason", "reason", "Why the message is remediated", &form.reason);
     Field("Sender (optional)", "from", "sender@example.net", &form.from);
     Field("Recipient (optional)", "to", "user@example.com", &form.to);
-    Field("Delivered from (optional, local time)", "start", "YYYY-MM-DD HH:MM (default 30 days ago)",
-          &form.start);
+    Field("Delivered from (optional, local time)", "start",
+          "YYYY-MM-DD HH:MM (default 30 days ago)", &form.start);
     Field("Delivered until (optional, local time)", "end", "YYYY-MM-DD HH:MM (default now)",
           &form.end);
-    if (ImGui::RadioButton("Remove", !form.notify_only)) form.notify_only = false;
+    if (ImGui::RadioButton("Remove", !form.notify_only))
+      form.notify_only = false;
     RecordWidget("remediation.action.remove");
     ImGui::SameLine();
-    if (ImGui::RadioButton("Notify Only", form.notify_only)) form.notify_only = true;
+    if (ImGui::RadioButton("Notify Only", form.notify_only))
+      form.notify_only = true;
     RecordWidget("remediation.action.notify_only");
 
     if (ImGui::Button("Submit")) {
@@ -48,10 +51,12 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
     }
     RecordWidget("remediation.submit");
     ImGui::SameLine();
-    if (ImGui::Button("Close")) ui.remediation_open = false;
+    if (ImGui::Button("Close"))
+      ui.remediation_open = false;
     RecordWidget("remediation.close");
 
-    if (!ui.remediation_error.empty()) ErrorText(ui.remediation_error);
+    if (!ui.remediation_error.empty())
+      ErrorText(ui.remediation_error);
     if (ui.remediation_submitted) {
       if (const std::optional<Incident>& incident = state.remediation_result()) {
         const MessageCounts& counts = incident->counts;
@@ -62,8 +67,8 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
         RecordWidget("remediation.result");
       }
       if (const std::optional<JobStatus>& job = state.job()) {
-        std::string overlay = job->state + ": " + std::to_string(job->done) + " of " +
-                              std::to_string(job->total);
+        std::string overlay =
+            job->state + ": " + std::to_string(job->done) + " of " + std::to_string(job->total);
         ImGui::ProgressBar(job->Progress(), ImVec2(-1, 0), overlay.c_str());
         RecordWidget("remediation.progress");
       }

@@ -7,7 +7,8 @@
 namespace reclaim::client {
 
 void DrawSettingsPanel(ClientState& state, UiState& ui) {
-  if (!ui.settings_open) return;
+  if (!ui.settings_open)
+    return;
   const float em = ImGui::GetFontSize();
   ImGui::SetNextWindowSize(ImVec2(em * 20, 0), ImGuiCond_Always);
   ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x - em, em * 4), ImGuiCond_Appearing,
@@ -15,10 +16,12 @@ void DrawSettingsPanel(ClientState& state, UiState& ui) {
   if (ImGui::Begin("Settings", &ui.settings_open,
                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
     ImGui::TextUnformatted("Theme");
-    if (ImGui::RadioButton("Dark", state.theme() == Theme::kDark)) state.SetTheme(Theme::kDark);
+    if (ImGui::RadioButton("Dark", state.theme() == Theme::kDark))
+      state.SetTheme(Theme::kDark);
     RecordWidget("settings.theme.dark");
     ImGui::SameLine();
-    if (ImGui::RadioButton("Light", state.theme() == Theme::kLight)) state.SetTheme(Theme::kLight);
+    if (ImGui::RadioButton("Light", state.theme() == Theme::kLight))
+      state.SetTheme(Theme::kLight);
     RecordWidget("settings.theme.light");
     ImGui::Separator();
     const SessionInfo& session = state.session();
@@ -29,7 +32,8 @@ void DrawSettingsPanel(ClientState& state, UiState& ui) {
       ImGui::TextDisabled("Not logged in");
     }
     ImGui::Text("Time zone: %s", state.zone().Name().c_str());
-    if (ImGui::Button("Close")) ui.settings_open = false;
+    if (ImGui::Button("Close"))
+      ui.settings_open = false;
     RecordWidget("settings.close");
   }
   ImGui::End();

@@ -30,13 +30,14 @@ void DrawSyncStatus(ClientState& state, UiState& ui) {
   ImGui::Text("%s", state.online() ? "Online" : "Offline");
   RecordWidget("sync.status");
   ImGui::SameLine();
-  std::string last = state.last_sync() == 0 ? "never"
-                                            : FormatLocalTime(state.zone(), state.last_sync());
+  std::string last =
+      state.last_sync() == 0 ? "never" : FormatLocalTime(state.zone(), state.last_sync());
   ImGui::TextDisabled("| %s | last sync %s | %zu incidents", DisplayName(state.sync_state()).data(),
                       last.c_str(), state.store().size());
   ImGui::SameLine();
   ImGui::BeginDisabled(!state.logged_in() || state.sync_state() == SyncState::kSyncing);
-  if (ImGui::Button("Sync")) state.RequestSync();
+  if (ImGui::Button("Sync"))
+    state.RequestSync();
   RecordWidget("sync.button");
   ImGui::EndDisabled();
 
@@ -46,24 +47,30 @@ void DrawSyncStatus(ClientState& state, UiState& ui) {
   }
   RecordWidget("remediation.open");
   ImGui::SameLine();
-  if (ImGui::Button("Save snapshot")) ui.shell.save_snapshot = true;
+  if (ImGui::Button("Save snapshot"))
+    ui.shell.save_snapshot = true;
   RecordWidget("snapshot.save");
   ImGui::SameLine();
-  if (ImGui::Button("Open snapshot")) ui.shell.open_snapshot = true;
+  if (ImGui::Button("Open snapshot"))
+    ui.shell.open_snapshot = true;
   RecordWidget("snapshot.open");
   ImGui::SameLine();
-  if (ImGui::Button("Settings")) ui.settings_open = !ui.settings_open;
+  if (ImGui::Button("Settings"))
+    ui.settings_open = !ui.settings_open;
   RecordWidget("settings.open");
   ImGui::SameLine();
-  if (ImGui::Button(ui.log_open ? "Hide log" : "Show log")) ui.log_open = !ui.log_open;
+  if (ImGui::Button(ui.log_open ? "Hide log" : "Show log"))
+    ui.log_open = !ui.log_open;
   RecordWidget("log.toggle");
   if (state.logged_in()) {
     ImGui::SameLine();
-    if (ImGui::Button("Log out")) state.Logout();
+    if (ImGui::Button("Log out"))
+      state.Logout();
     RecordWidget("logout");
   }
 
-  if (!state.last_error().empty()) ErrorText(state.last_error());
+  if (!state.last_error().empty())
+    ErrorText(state.last_error());
 }
 
 }  // namespace reclaim::client

@@ -39,7 +39,8 @@ void EndWidgetFrame() {
 
 void RecordWidget(const std::string& name) {
   // A widget scrolled out of its window's clip area cannot be clicked.
-  if (!ImGui::IsItemVisible()) return;
+  if (!ImGui::IsItemVisible())
+    return;
   ImVec2 min = ImGui::GetItemRectMin();
   ImVec2 max = ImGui::GetItemRectMax();
   float scale = Widgets().pixel_ratio;
@@ -47,6 +48,8 @@ void RecordWidget(const std::string& name) {
                               (max.y - min.y) / scale};
 }
 
-const std::string& WidgetsJson() { return Widgets().published; }
+const std::string& WidgetsJson() {
+  return Widgets().published;
+}
 
 }  // namespace reclaim::client

@@ -11,7 +11,8 @@ UiState::UiState() {
 }
 
 void HandleEscape(ClientState& state, UiState& ui) {
-  if (!ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false)) return;
+  if (!ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
+    return;
   if (state.confirmation()) {
     state.CancelConfirmation();
   } else if (ui.columns_open) {
