@@ -1,5 +1,5 @@
-// A ClientState with a settable clock and a fixed time zone, and helpers to
-// answer its requests the way the sync server does.
+// A ClientState with a settable clock and a fixed time zone, and helpers that
+// respond to its requests the way the sync server does.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -110,7 +110,8 @@ struct Fixture {
     state.OnResponse(request, response);
   }
 
-  // Logs in and answers the session and a full sync with `incidents`.
+  // Logs in, then responds to the session request and to a full sync with
+  // `incidents`.
   void LoginWith(const std::vector<Incident>& incidents, const std::string& cursor = "c1") {
     state.Login("rcl_test");
     Answer(RequestKind::kSession,

@@ -67,7 +67,7 @@ TEST_CASE("sync applies snapshot then deltas and purges") {
   REQUIRE(row.has_value());
   CHECK(f.state.store().reason(*row) == "Changed reason");
 
-  // The Sync button asks for the next delta at once.
+  // The Sync button requests the next delta at once.
   f.state.RequestSync();
   CHECK(f.Expect(RequestKind::kSync).path == "/api/v1/sync?since=c2");
 }

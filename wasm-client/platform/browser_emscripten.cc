@@ -81,7 +81,7 @@ EM_JS(int, JsViewportWidth, (), { return window.innerWidth | 0; });
 EM_JS(int, JsViewportHeight, (), { return window.innerHeight | 0; });
 EM_JS(double, JsPixelRatio, (), { return window.devicePixelRatio || 1; });
 
-// Browser.setCanvasSize resizes the backing store and tells GLFW, without
+// Browser.setCanvasSize resizes the backing store and notifies GLFW, without
 // glfwSetWindowSize's switch to full screen when the size equals the
 // screen's (which fails outside a user gesture).
 EM_JS(void, JsSizeCanvas, (int css_width, int css_height, int pixel_width, int pixel_height), {

@@ -14,8 +14,8 @@ constexpr const char* kMountPoint = "/persist";
 
 // The JavaScript below is not C++, so the formatter leaves it alone.
 // clang-format off
-// Module.reclaimStorage: 0 while loading, 1 when ready; error holds the
-// reason when IndexedDB could not be read (private windows, quota).
+// Module.reclaimStorage.state is 0 while loading and 1 when done. Its error
+// contains the reason when IndexedDB could not be read (private windows, quota).
 EM_JS(void, JsMountStorage, (), {
   Module.reclaimStorage = {state: 0, error: "", syncing: false, again: false};
   try {
@@ -42,7 +42,7 @@ EM_JS(char*, JsStorageError, (), {
   return out;
 });
 
-// One sync at a time: a write during a sync asks for one more afterwards.
+// Runs one sync at a time. A write during a sync queues one more sync after it.
 EM_JS(void, JsSyncStorage, (), {
   var storage = Module.reclaimStorage;
   if (storage.syncing) {

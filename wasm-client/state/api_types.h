@@ -2,7 +2,7 @@
 // split of failed requests into "unreachable" and "refused".
 //
 // Plain C++ with no Emscripten and no GL, so the tests build it natively.
-// Decoders return an error naming the member at fault and never throw.
+// Decoders return an error naming the member at fault instead of throwing.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,7 @@
 
 namespace reclaim::client {
 
-// What a request is for, so its response goes to the right handler.
+// The purpose of a request, which routes its response to the right handler.
 enum class RequestKind : uint8_t {
   kSession,
   kSync,

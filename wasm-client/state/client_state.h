@@ -241,7 +241,7 @@ class ClientState {
   std::deque<LogEntry> log_;
 
   std::optional<std::string> open_incident_;
-  uint64_t incident_serial_ = 0;  // the newest incident request; older answers are dropped
+  uint64_t incident_serial_ = 0;  // the newest incident request; older responses are dropped
   std::optional<IncidentDetail> incident_detail_;
   bool incident_messages_loaded_ = false;
   ServerError incident_error_;

@@ -187,7 +187,7 @@ void ClientState::OpenIncident(std::string code) {
   incident_error_ = {};
   incident_detail_.reset();
   // Show the local copy at once (it has no message rows); the server's
-  // answer replaces it.
+  // response replaces it.
   if (std::optional<uint32_t> row = store_.FindByCode(*open_incident_)) {
     incident_detail_ = IncidentDetail{store_.Get(*row), {}};
     incident_messages_loaded_ = false;

@@ -1,6 +1,7 @@
 // Search, date range and type filters above the queue.
 #include <imgui.h>
 
+#include "wasm-client/ui/date_picker.h"
 #include "wasm-client/ui/panels.h"
 #include "wasm-client/ui/test_hook.h"
 #include "wasm-client/ui/widgets.h"
@@ -68,12 +69,17 @@ void DrawRange(ClientState& state, UiState& ui) {
                                      ImGuiInputTextFlags_EnterReturnsTrue);
     RecordWidget("range.from");
     ImGui::SameLine();
+    std::string now = FormatLocalTime(state.zone(), state.Now());
+    apply |= DatePickerButton("range.from", &ui.range_from, now);
+    ImGui::SameLine();
     ImGui::TextUnformatted("to");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(em * 9);
     apply |= InputStringWithHint("##range-to", "YYYY-MM-DD HH:MM", &ui.range_to,
                                  ImGuiInputTextFlags_EnterReturnsTrue);
     RecordWidget("range.to");
+    ImGui::SameLine();
+    apply |= DatePickerButton("range.to", &ui.range_to, now);
     ImGui::SameLine();
     apply |= ImGui::Button("Apply range");
     RecordWidget("range.apply");
@@ -82,9 +88,6 @@ void DrawRange(ClientState& state, UiState& ui) {
       ui.range_error = status.ok() ? "" : status.message();
     }
   }
-  ImGui::SameLine();
-  ImGui::TextDisabled("Times in %s", state.zone().Name().c_str());
-  RecordWidget("range.zone");
   if (preset == DatePreset::kCustom && !ui.range_error.empty())
     ErrorText(ui.range_error);
 }
@@ -101,6 +104,9 @@ void DrawTypes(ClientState& state) {
     ImGui::PopStyleColor();
     RecordWidget("type." + name);
   }
+  ImGui::SameLine(0, ImGui::GetFontSize() * 1.5f);
+  ImGui::TextDisabled("Times in %s", state.zone().Name().c_str());
+  RecordWidget("range.zone");
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // The console's panels, one file each. Panels read ClientState and call its
 // intent methods; they never talk to the network or to storage. UiState
-// holds what only the view needs: open windows and text being typed.
+// contains what only the view needs: open windows and text being typed.
 #pragma once
 
 #include <array>
