@@ -16,7 +16,7 @@ constexpr const char* kMonthNames[] = {"January",   "February", "March",    "Apr
                                        "May",       "June",     "July",     "August",
                                        "September", "October",  "November", "December"};
 
-// The time being picked; one picker is open at a time.
+// The time being picked. Only one picker is open at a time.
 CivilTime& Picking() {
   static CivilTime time;
   return time;
