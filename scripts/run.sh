@@ -39,5 +39,5 @@ echo "Admin token (paste it into the console's login): $(cat "$token_file")"
 # Options this script always gives to serve; the server prints the address
 # it listens on (http://127.0.0.1:8080 unless --port or the configuration
 # sets another).
-serve_options=()
+serve_options=(--web-root "$root/build/wasm/web")
 exec "$server" "${common[@]}" serve "${serve_options[@]}" "$@"

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -128,7 +129,7 @@ Status CreateDemoIfFresh(const CommonOptions& options, const ServerConfig& confi
 }
 
 int Serve(const CommonOptions& options, const std::string& address_option, int port_option,
-          const DemoChoice& demo) {
+          const std::string& web_root_option, const DemoChoice& demo) {
   // Signals go to one waiting thread, so the server threads never see them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -140,6 +141,11 @@ int Serve(const CommonOptions& options, const std::string& address_option, int p
   if (!config.ok()) return Fail(config.status());
   if (!address_option.empty()) config->listen_address = address_option;
   if (port_option >= 0) config->port = port_option;
+  if (!web_root_option.empty()) config->web_root = web_root_option;
+  if (!config->web_root.empty() && !std::filesystem::is_directory(config->web_root)) {
+    spdlog::warn("server: web root {} is not a folder; the browser console is not served",
+                 config->web_root);
+  }
   if (Status s = CreateDemoIfFresh(options, *config, demo); !s.ok()) return Fail(s);
   Result<std::unique_ptr<App>> app = App::Open(*config, WallClock);
   if (!app.ok()) return Fail(app.status());
@@ -207,6 +213,10 @@ int main(int argc, char** argv) {
                            "Deliver the .eml files of this folder as the malicious mail, in"
                            " place of the generated set");
 
+  std::string web_root;
+  serve->add_option("--web-root", web_root,
+                    "Folder of the built browser console to serve at / (overrides webRoot)");
+
   CLI::App* token = cli.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
   std::string token_name;
@@ -252,7 +262,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
 
-  if (serve->parsed()) return Serve(common, address, port, demo);
+  if (serve->parsed()) return Serve(common, address, port, web_root, demo);
   if (demo_command->parsed()) {
     if (!common.config_path.empty()) {
       return Fail(Status::Invalid("config", "the demo is created in a data folder: use"
