@@ -30,4 +30,4 @@ if [[ ! -s $token_file ]]; then
   (umask 077 && "$server" "${common[@]}" token create console-admin --role admin | tail -n 1 >"$token_file")
 fi
 echo "Admin token (paste it into the console's login): $(cat "$token_file")"
-exec "$server" "${common[@]}" serve "$@"
+exec "$server" "${common[@]}" serve --web-root "$root/build/wasm/web" "$@"

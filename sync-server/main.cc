@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -91,7 +92,8 @@ class Scheduler {
   std::thread thread_;
 };
 
-int Serve(const CommonOptions& options, const std::string& address_option, int port_option) {
+int Serve(const CommonOptions& options, const std::string& address_option, int port_option,
+          const std::string& web_root_option) {
   // Signals go to one waiting thread, so the server threads never see them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -103,6 +105,11 @@ int Serve(const CommonOptions& options, const std::string& address_option, int p
   if (!config.ok()) return Fail(config.status());
   if (!address_option.empty()) config->listen_address = address_option;
   if (port_option >= 0) config->port = port_option;
+  if (!web_root_option.empty()) config->web_root = web_root_option;
+  if (!config->web_root.empty() && !std::filesystem::is_directory(config->web_root)) {
+    spdlog::warn("server: web root {} is not a folder; the browser console is not served",
+                 config->web_root);
+  }
   Result<std::unique_ptr<App>> app = App::Open(*config, WallClock);
   if (!app.ok()) return Fail(app.status());
 
@@ -156,6 +163,9 @@ int main(int argc, char** argv) {
   serve->add_option("--address", address, "Listening address (default 127.0.0.1)");
   serve->add_option("--port", port, "Listening port (default 8080; 0 picks a free port)")
       ->check(CLI::Range(0, 65535));
+  std::string web_root;
+  serve->add_option("--web-root", web_root,
+                    "Folder of the built browser console to serve at / (overrides webRoot)");
 
   CLI::App* token = cli.add_subcommand("token", "Manage API tokens");
   token->require_subcommand(1);
@@ -202,7 +212,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(cli, argc, argv);
 
-  if (serve->parsed()) return Serve(common, address, port);
+  if (serve->parsed()) return Serve(common, address, port, web_root);
 
   Result<std::unique_ptr<App>> app = OpenApp(common);
   if (!app.ok()) return Fail(app.status());
