@@ -792,4 +792,23 @@ Result<Snapshot> DecodeSnapshot(std::string_view json_text) {
   return DecodeText<Snapshot>(json_text);
 }
 
+// The members are written in the order DumpJson gives them (alphabetical),
+// so the result matches EncodeSnapshot exactly.
+std::string EncodeStoreSnapshot(const IncidentStore& store, const std::string& cursor,
+                                UnixSeconds generated) {
+  std::string out = "{\"cursor\":";
+  out += DumpJson(json(cursor));
+  out += ",\"delta\":false,\"generated\":";
+  out += DumpJson(json(FormatIso8601(generated)));
+  out += ",\"incidents\":[";
+  for (uint32_t row = 0; row < store.size(); ++row) {
+    if (row != 0) out += ',';
+    AppendIncidentJson(store, row, &out);
+  }
+  out += "],\"purged\":[],\"schemaVersion\":";
+  out += std::to_string(kSnapshotSchemaVersion);
+  out += '}';
+  return out;
+}
+
 }  // namespace reclaim

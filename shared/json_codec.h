@@ -44,4 +44,11 @@ std::string EncodeSnapshot(const Snapshot& snapshot);
 void AppendIncidentJson(const IncidentStore& store, uint32_t row, std::string* out);
 Result<Snapshot> DecodeSnapshot(std::string_view json);
 
+// A full snapshot of every incident in `store`, byte for byte what
+// EncodeSnapshot gives for the same incidents in store order, written row by
+// row so a large store is never copied into Incident records. The browser
+// client persists and downloads its copy with it.
+std::string EncodeStoreSnapshot(const IncidentStore& store, const std::string& cursor,
+                                UnixSeconds generated);
+
 }  // namespace reclaim

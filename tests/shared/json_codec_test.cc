@@ -607,3 +607,27 @@ TEST_CASE("incident json from the store equals the codec") {
     CHECK(fast == EncodeIncident(store.Get(row)));
   }
 }
+
+TEST_CASE("store snapshot matches EncodeSnapshot") {
+  reclaim::IncidentStore store;
+  REQUIRE(store.Upsert(reclaim::testing::RandomIncidents(300, 11)).ok());
+  reclaim::Snapshot expected;
+  expected.cursor = "c42";
+  expected.generated = 1710237600;
+  for (uint32_t row = 0; row < store.size(); ++row)
+    expected.incidents.push_back(store.Get(row));
+
+  std::string written = reclaim::EncodeStoreSnapshot(store, "c42", 1710237600);
+  CHECK(written == reclaim::EncodeSnapshot(expected));
+
+  reclaim::Result<reclaim::Snapshot> decoded = reclaim::DecodeSnapshot(written);
+  REQUIRE(decoded.ok());
+  CHECK(decoded->incidents.size() == store.size());
+  CHECK(decoded->cursor == "c42");
+}
+
+TEST_CASE("store snapshot of an empty store") {
+  reclaim::IncidentStore store;
+  std::string written = reclaim::EncodeStoreSnapshot(store, "", 0);
+  CHECK(written == reclaim::EncodeSnapshot(reclaim::Snapshot{}));
+}
