@@ -141,11 +141,12 @@ export async function seedOrganisation(server, token) {
   });
   record(manual.incident);
   await server.waitForJob(token, manual.job.id);
+  const invoiceIncident = (await server.api(token, 'GET', `/api/v1/incidents/${manual.incident.id}`)).json;
 
   return {
     mailRoot,
     created,
-    invoice: { sha256: sha256Hex(invoice.bytes), recipients: invoiceRecipients, incident: manual.incident },
+    invoice: { sha256: sha256Hex(invoice.bytes), recipients: invoiceRecipients, incident: invoiceIncident },
     notify: notify.incident,
   };
 }
