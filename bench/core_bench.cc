@@ -17,6 +17,7 @@
 #include "shared/date_range.h"
 #include "shared/incident_export.h"
 #include "shared/incident_store.h"
+#include "shared/json_codec.h"
 #include "shared/query.h"
 
 namespace {
@@ -109,8 +110,12 @@ std::vector<Incident> MakeBatch(uint32_t first, uint32_t count, uint32_t total,
 int main(int argc, char** argv) {
   uint32_t total = argc > 1 ? static_cast<uint32_t>(std::strtoul(argv[1], nullptr, 10)) : 1000000;
   int repetitions = argc > 2 ? std::atoi(argv[2]) : 21;
+  // A third argument names a file that receives the incidents as a sync
+  // snapshot, for loading the same data into the browser console.
+  const char* snapshot_path = argc > 3 ? argv[3] : nullptr;
   if (total == 0 || repetitions <= 0) {
-    std::fprintf(stderr, "usage: %s [incidents > 0] [repetitions > 0]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [incidents > 0] [repetitions > 0] [snapshot file]\n",
+                 argv[0]);
     return 2;
   }
 
@@ -129,6 +134,17 @@ int main(int argc, char** argv) {
     }
   }
   double load_ms = Milliseconds(load_start, Clock::now());
+  if (snapshot_path != nullptr) {
+    std::string json = reclaim::EncodeStoreSnapshot(store, "", kNow);
+    std::FILE* file = std::fopen(snapshot_path, "wb");
+    if (file == nullptr || std::fwrite(json.data(), 1, json.size(), file) != json.size() ||
+        std::fclose(file) != 0) {
+      std::fprintf(stderr, "cannot write the snapshot to %s: check the folder exists and is writable\n",
+                   snapshot_path);
+      return 1;
+    }
+    std::printf("snapshot                      %s (%zu bytes)\n", snapshot_path, json.size());
+  }
 
   reclaim::Query query;
   query.created = *reclaim::RangeForPreset(reclaim::DatePreset::kLast30Days, kNow);

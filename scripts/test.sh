@@ -3,7 +3,10 @@
 #
 # The shared library's unit tests run twice, natively and as WebAssembly
 # under Node; the run fails if the two report different test counts.
-# Logs go to build/test-logs/.
+# Then the browser console runs in headless Chromium against the real
+# server (tests/browser, Node's test runner with playwright-core). Logs go to
+# build/test-logs/, the browser tests' screenshots to
+# build/test-artefacts/browser/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs}
@@ -52,6 +55,30 @@ echo "shared unit tests: native ${native_cases:-?} test cases, WebAssembly ${was
 if [[ -z $native_cases || $native_cases != "$wasm_cases" ]]; then
   echo "the native and WebAssembly runs of the shared tests differ in test count"
   status=1
+fi
+
+# The console in headless Chromium against the real server (tests/browser).
+echo "== browser tests"
+browser_log="$logs/browser.log"
+if (cd "$root/tests/browser" &&
+    RECLAIM_SERVER="$root/build/native/sync-server/reclaim-server" \
+    RECLAIM_WEB_ROOT="$root/build/wasm/web" \
+    RECLAIM_ARTEFACTS="$root/build/test-artefacts/browser" \
+    node --test --test-concurrency=1 --test-reporter=tap .) >"$browser_log" 2>&1; then
+  echo "browser: all tests passed (screenshots: build/test-artefacts/browser)"
+else
+  echo "browser: FAILED (log: $browser_log)"
+  status=1
+fi
+browser_pass=$(grep -E "^# pass [0-9]+" "$browser_log" | tail -n 1 | awk '{print $3}')
+browser_fail=$(grep -E "^# fail [0-9]+" "$browser_log" | tail -n 1 | awk '{print $3}')
+if [[ -z $browser_pass || -z $browser_fail ]]; then
+  echo "browser: no test summary in $browser_log"
+  status=1
+else
+  echo "browser: $browser_pass passed, $browser_fail failed"
+  passed=$((passed + browser_pass))
+  failed=$((failed + browser_fail))
 fi
 
 echo "tests: $passed passed, $failed failed"

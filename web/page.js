@@ -41,3 +41,12 @@ window.reclaimTest = {
 // Keyboard input goes to the canvas from the start, so Enter and Escape
 // reach the console without a first click.
 document.getElementById("canvas").focus();
+
+// The service worker keeps the page and the module for opening the console
+// while the server is unreachable (web/service-worker.js). Browsers allow it
+// over HTTPS and on localhost addresses only.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("service-worker.js").catch(function(error) {
+    console.warn("the console will not open offline: " + error);
+  });
+}

@@ -78,7 +78,10 @@ void ApiServer::Setup() {
   // Clients such as the console and SOAR playbooks send many requests on
   // one connection; cpp-httplib's default closes it after 5.
   server.set_keep_alive_max_count(10000);
-  server.set_keep_alive_timeout(30);
+  // A worker thread holding an idle connection notices a stop only when
+  // this timeout ends, so it bounds how long SIGTERM waits for a browser
+  // that keeps its connection open. Busy connections are not affected.
+  server.set_keep_alive_timeout(2);
   // Small responses would otherwise wait for delayed acknowledgements.
   server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
