@@ -116,7 +116,7 @@ async function consoleFigures(browser, server, snapshotFile) {
   await ui.context.close();
 }
 
-const server = await new ReclaimServer(makeDataDir('reclaim-bench-')).start();
+const server = await new ReclaimServer(makeDataDir('reclaim-bench-'), ['--no-demo']).start();
 const browser = await launchBrowser();
 const snapshotFile = path.join(makeDataDir('reclaim-bench-snapshot-'), 'snapshot.json');
 try {

@@ -24,7 +24,7 @@ before(async () => {
   fs.mkdirSync(path.join(dataDir, 'mail', 'example.com'), { recursive: true });
   fs.mkdirSync(path.join(dataDir, 'mail', 'example.org'), { recursive: true });
   token = createToken(dataDir, 'browser-test', 'admin');
-  server = await new ReclaimServer(dataDir).start();
+  server = await new ReclaimServer(dataDir, ['--no-demo']).start();
   org = await seedOrganisation(server, token);
   browser = await launchBrowser();
 });

@@ -103,8 +103,11 @@ export function createToken(dataDir, name, role) {
 
 // A running server. `start()` resolves once it prints its address.
 export class ReclaimServer {
-  constructor(dataDir) {
+  // `serveOptions` go to `serve`, for example ['--no-demo'] to start with
+  // empty mailboxes in place of the demo organisation.
+  constructor(dataDir, serveOptions = []) {
     this.dataDir = dataDir;
+    this.serveOptions = serveOptions;
     this.process = null;
     this.port = 0;
     this.log = '';
@@ -116,7 +119,8 @@ export class ReclaimServer {
       throw new Error(`no built console in ${webRoot}: run scripts/build.sh`);
     }
     // Keep the port across restarts so the page's address stays the same.
-    const args = ['--data-dir', this.dataDir, 'serve', '--port', String(this.port), '--web-root', webRoot];
+    const args = ['--data-dir', this.dataDir, 'serve', '--port', String(this.port), '--web-root', webRoot,
+      ...this.serveOptions];
     this.process = spawn(serverBinary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.process.stderr.on('data', (d) => { this.log += d; });
     const exited = new Promise((resolve) => this.process.once('exit', resolve));
