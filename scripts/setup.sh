@@ -15,7 +15,7 @@ packages=(
   emscripten nodejs npm
   libimgui-dev libcpp-httplib-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   doctest-dev libgmime-3.0-dev libcurl4-openssl-dev libssl-dev
-  libspdlog-dev libcli11-dev dovecot-imapd chromium curl wrk
+  libspdlog-dev libcli11-dev dovecot-imapd chromium fonts-dejavu-core curl wrk
 )
 
 as_root() {
