@@ -79,9 +79,12 @@ void DrawActions(const ClientState& state, const Incident& incident,
                     FormatLocalTime(state.zone(), incident.created).c_str(),
                     incident.reason.c_str());
   for (const MessageRow* row : acted) {
-    std::string where = row->moved_to.empty() ? row->folder : row->folder + " -> " + row->moved_to;
-    ImGui::BulletText("%s  %s %s (%s)", FormatLocalTime(state.zone(), row->last_action).c_str(),
-                      DisplayName(row->status).data(), row->recipient.c_str(), where.c_str());
+    // A failed row has no folder; its failure reason says what happened.
+    std::string detail = row->moved_to.empty() ? row->folder : row->folder + " -> " + row->moved_to;
+    if (row->status == MessageStatus::kFailed) detail = FailureDisplay(*row);
+    std::string suffix = detail.empty() ? "" : " (" + detail + ")";
+    ImGui::BulletText("%s  %s %s%s", FormatLocalTime(state.zone(), row->last_action).c_str(),
+                      DisplayName(row->status).data(), row->recipient.c_str(), suffix.c_str());
   }
 }
 
