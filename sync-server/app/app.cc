@@ -68,6 +68,7 @@ Status App::Start() {
   if (Status s = BuildConnectors(config_, &connectors_); !s.ok()) return s;
   repository_ = std::make_unique<IncidentRepository>(db_.get(), config_.organisation, RandomId);
   tokens_ = std::make_unique<TokenStore>(db_.get());
+  token_cache_ = std::make_unique<TokenCache>(database_path_);
   remediator_ = std::make_unique<Remediator>(db_.get(), &connectors_, repository_.get(),
                                              EngineOptions());
 

@@ -20,6 +20,7 @@
 #include "shared/json_codec.h"
 #include "shared/query.h"
 #include "sync-server/app/config.h"
+#include "sync-server/auth/token_cache.h"
 #include "sync-server/auth/tokens.h"
 #include "sync-server/index/message_index.h"
 #include "sync-server/jobs/job_runner.h"
@@ -52,6 +53,13 @@ class App {
   auto WithDatabase(Work&& work) {
     std::lock_guard<std::mutex> lock(db_mutex_);
     return work(*db_, *repository_, *tokens_);
+  }
+
+  // Returns the token that `secret` belongs to, or nullopt when it is
+  // unknown or revoked. Runs on a connection of its own, not the one
+  // WithDatabase() serialises, and a revocation counts from the next call.
+  Result<std::optional<TokenInfo>> Authenticate(const std::string& secret) {
+    return token_cache_->Authenticate(secret);
   }
 
   // Runs `read` on the query index under a shared lock.
@@ -115,6 +123,7 @@ class App {
   std::unique_ptr<Database> db_;
   std::unique_ptr<IncidentRepository> repository_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<TokenCache> token_cache_;
   std::unique_ptr<Remediator> remediator_;
 
   mutable std::shared_mutex store_mutex_;

@@ -16,6 +16,7 @@
 #include "shared/status.h"
 #include "sync-server/app/app.h"
 #include "sync-server/auth/tokens.h"
+#include "sync-server/http/api_server.h"
 
 namespace reclaim {
 
@@ -60,10 +61,13 @@ class Router {
              const std::string& detail = {});
 
   App& app() { return *app_; }
+  // The routes added so far, in order.
+  const std::vector<RouteInfo>& routes() const { return routes_; }
 
  private:
   httplib::Server* server_;
   App* app_;
+  std::vector<RouteInfo> routes_;
 };
 
 // A background job as the API shows it.
