@@ -347,19 +347,9 @@ void ScanSpan(const IncidentStore& store, const Query& query, RowSpan span, bool
   each_row([&](uint32_t row) { return matcher.Matches(row); });
 }
 
-// Counts the rows in [begin, end) whose type passes `type_ok`. The sum has
-// no branch per row, so random types cost no mispredictions.
-size_t CountTypeMatches(const uint8_t* types, const uint8_t* type_ok, uint32_t begin,
-                        uint32_t end) {
-  size_t total = 0;
-  for (uint32_t row = begin; row < end; ++row)
-    total += type_ok[types[row]];
-  return total;
-}
-
 // ScanCreatedOrder for a query without search text: keeps the page's rows
 // while scanning from the start of the order, stops once the page is full
-// and counts the rest of the span without looking at single matches.
+// and counts the rest of the span from the store's per-block type counts.
 size_t ScanTypesInCreatedOrder(const IncidentStore& store, const Query& query, size_t first,
                                size_t count, std::vector<uint32_t>* kept) {
   uint8_t type_ok[8] = {};
@@ -378,7 +368,7 @@ size_t ScanTypesInCreatedOrder(const IncidentStore& store, const Query& query, s
         kept->push_back(row - 1);
       ++total;
     }
-    return total + CountTypeMatches(types, type_ok, span.begin, row);
+    return total + store.CountTypes(query.types, span.begin, row);
   }
   uint32_t row = span.begin;
   for (; row < span.end && total < last; ++row) {
@@ -388,7 +378,7 @@ size_t ScanTypesInCreatedOrder(const IncidentStore& store, const Query& query, s
       kept->push_back(row);
     ++total;
   }
-  return total + CountTypeMatches(types, type_ok, row, span.end);
+  return total + store.CountTypes(query.types, row, span.end);
 }
 
 // Scans rows in created order (either direction) and keeps those in
@@ -529,8 +519,11 @@ Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query) {
 Result<size_t> CountMatches(const IncidentStore& store, const Query& query) {
   if (Status s = ValidateQuery(query); !s.ok())
     return s;
+  const RowSpan span = CreatedSpan(store, query);
+  if (query.text.empty())
+    return store.CountTypes(query.types, span.begin, span.end);
   size_t total = 0;
-  ScanSpan(store, query, CreatedSpan(store, query), false, [&](uint32_t) { ++total; });
+  ScanSpan(store, query, span, false, [&](uint32_t) { ++total; });
   return total;
 }
 
