@@ -52,8 +52,9 @@ class Router {
   Router(httplib::Server* server, App* app) : server_(server), app_(app) {}
 
   // Registers `handler` for `method` ("GET", "POST", "PUT") and a
-  // cpp-httplib pattern; callers without `role` get 401 or 403. A handler
-  // that throws gets a 500 with the error logged, never a crash.
+  // cpp-httplib pattern; callers without `role` get 401 or 403, and 503 when
+  // the token cannot be checked. A handler that throws gets a 500 with the
+  // error logged, never a crash.
   void Add(const std::string& method, const std::string& pattern, Role role, Handler handler);
 
   // Writes an audit entry for a mutation by `caller`.
