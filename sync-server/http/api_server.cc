@@ -16,9 +16,9 @@ namespace {
 constexpr size_t kMaxBodyBytes = 1 << 20;  // remediation requests are small
 
 // cpp-httplib serves a keep-alive connection on one pool thread until the
-// connection closes, so the pool size is the number of clients served at
-// once; later connections wait for a free thread. cpp-httplib 0.11's own
-// default is max(8, cores - 1) threads.
+// connection closes. So the pool size is the number of clients served at
+// once, and later connections wait for a free thread. cpp-httplib 0.11's
+// own default is max(8, cores - 1) threads.
 constexpr size_t kRequestThreads = 64;
 
 thread_local std::chrono::steady_clock::time_point request_start;

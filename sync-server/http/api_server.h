@@ -23,7 +23,7 @@ class Router;
 struct RouteInfo {
   std::string method;   // "GET", "POST", "PUT" or "DELETE"
   std::string pattern;  // a regular expression where the path has parameters, one group each
-  std::optional<Role> role;  // the least role it needs; none for routes open without a token
+  std::optional<Role> role;  // the minimum role; none for routes open without a token
 };
 
 class ApiServer {
