@@ -9,6 +9,7 @@
 // query.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -111,6 +112,8 @@ class App {
  private:
   App(ServerConfig config, std::function<UnixSeconds()> clock);
   Status Start();
+  // RefreshStore's work under db_mutex_ and the store's write lock.
+  Status CopyChangesIntoStore();
   RemediatorOptions EngineOptions() const;
   std::string QueueMoves(JobKind kind, const std::string& incident_id, std::vector<int64_t> rows);
 
@@ -132,7 +135,15 @@ class App {
   // SQLite's data_version of db_ at the last refresh: it changes when any
   // other connection (a job, the command line) commits.
   int64_t store_data_version_ = -1;
-  bool store_dirty_ = true;  // this process's connection changed incidents
+  std::atomic<bool> store_dirty_{true};  // this process's connection changed incidents
+  // RefreshStore() reads data_version on this connection of its own before
+  // it takes db_mutex_, so queries do not wait for requests that hold db_.
+  // Commits on db_ change this connection's data_version too.
+  std::mutex watch_mutex_;
+  std::unique_ptr<Database> watch_db_;  // guarded by watch_mutex_
+  // watch_db_'s data_version at the last refresh that succeeded; guarded by
+  // watch_mutex_.
+  int64_t watch_version_ = -1;
 
   mutable std::mutex settings_mutex_;
   RemediationMode mode_;

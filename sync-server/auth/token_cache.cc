@@ -7,23 +7,6 @@
 #include "sync-server/store/database.h"
 
 namespace reclaim {
-namespace {
-
-// The statement is finished before the reader goes back to the pool, where
-// another thread may take the connection.
-Result<int64_t> DataVersion(Database& db) {
-  Result<Statement> version = db.Prepare("PRAGMA data_version");
-  if (!version.ok())
-    return version.status();
-  if (!version->Step()) {
-    return Status::Unavailable("reading the database's data_version failed: " +
-                               version->status().message());
-  }
-  return version->Int(0);
-}
-
-}  // namespace
-
 struct TokenCache::Reader {
   std::unique_ptr<Database> db;
   std::unique_ptr<TokenStore> tokens;
@@ -67,7 +50,7 @@ Result<std::optional<TokenInfo>> TokenCache::Authenticate(const std::string& sec
     return reader.status();
   Reader& r = **reader;
 
-  Result<int64_t> data_version = DataVersion(*r.db);
+  Result<int64_t> data_version = r.db->DataVersion();
   if (!data_version.ok())
     return data_version.status();
   if (*data_version != r.data_version) {
