@@ -98,6 +98,7 @@ void IncidentStore::Append(const Incident& incident, uint32_t org) {
   restores_.push_back(pool_.Intern(incident.restores));
   org_.push_back(static_cast<uint8_t>(org));
   type_.push_back(static_cast<uint8_t>(incident.code.type));
+  CountType(static_cast<uint32_t>(type_.size() - 1), 1);
   identifier_.Append(incident.criteria.identifier);
   id_.Append(incident.id);
 }
@@ -112,7 +113,9 @@ void IncidentStore::Assign(uint32_t row, const Incident& incident) {
   from_[row] = pool_.Intern(incident.criteria.from);
   to_[row] = pool_.Intern(incident.criteria.to);
   restores_[row] = pool_.Intern(incident.restores);
+  CountType(row, -1);
   type_[row] = static_cast<uint8_t>(incident.code.type);
+  CountType(row, 1);
   identifier_.Set(row, incident.criteria.identifier);
   id_.Set(row, incident.id);
 }
@@ -141,6 +144,42 @@ void IncidentStore::KeepRows(const std::vector<uint32_t>& order) {
   identifier_.Reorder(order);
   id_.Reorder(order);
   RebuildCodeIndex();
+  RebuildTypeCounts();
+}
+
+void IncidentStore::CountType(uint32_t row, int delta) {
+  const size_t block = row / kTypeCountBlock;
+  if (block >= type_counts_.size())
+    type_counts_.resize(block + 1);
+  type_counts_[block][type_[row]] += static_cast<uint32_t>(delta);
+}
+
+void IncidentStore::RebuildTypeCounts() {
+  type_counts_.assign((type_.size() + kTypeCountBlock - 1) / kTypeCountBlock, {});
+  for (uint32_t row = 0; row < type_.size(); ++row)
+    ++type_counts_[row / kTypeCountBlock][type_[row]];
+}
+
+size_t IncidentStore::CountTypes(TypeMask types, uint32_t begin, uint32_t end) const {
+  end = std::min<uint32_t>(end, static_cast<uint32_t>(type_.size()));
+  size_t total = 0;
+  uint32_t row = begin;
+  auto count_rows = [&](uint32_t stop) {
+    for (; row < stop; ++row)
+      total += (types >> type_[row]) & 1u;
+  };
+  // The rows before the first whole block, the whole blocks, then the rest.
+  const uint32_t first_whole = (begin + kTypeCountBlock - 1) / kTypeCountBlock * kTypeCountBlock;
+  count_rows(std::min(end, first_whole));
+  for (; row + kTypeCountBlock <= end; row += kTypeCountBlock) {
+    const std::array<uint32_t, kIncidentTypeCount>& counts = type_counts_[row / kTypeCountBlock];
+    for (int type = 0; type < kIncidentTypeCount; ++type) {
+      if ((types >> type) & 1u)
+        total += counts[static_cast<size_t>(type)];
+    }
+  }
+  count_rows(end);
+  return total;
 }
 
 void IncidentStore::Reserve(size_t rows) {
@@ -351,6 +390,7 @@ IncidentStore::Memory IncidentStore::MemoryBytes() const {
   add(restores_);
   add(org_);
   add(type_);
+  add(type_counts_);
   for (const std::vector<uint32_t>& dense : row_by_sequence_)
     add(dense);
   memory.columns += sparse_rows_.size() * 32 + pool_.MemoryBytes();

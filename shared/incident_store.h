@@ -11,6 +11,7 @@
 // serialise writers against readers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -84,6 +85,12 @@ class IncidentStore {
   // First row created at or after `t` (rows are in created order).
   uint32_t LowerBoundCreated(UnixSeconds t) const;
 
+  // Counts the rows in [begin, end) whose type is in `types`. Whole blocks
+  // of kTypeCountBlock rows are counted from per-block totals, so a span of
+  // n rows costs about n / kTypeCountBlock additions.
+  size_t CountTypes(TypeMask types, uint32_t begin, uint32_t end) const;
+  static constexpr uint32_t kTypeCountBlock = 1024;
+
   // Heap bytes held, split into the fixed per-row columns and the unique
   // identifier and id strings.
   struct Memory {
@@ -107,6 +114,8 @@ class IncidentStore {
   void Reserve(size_t rows);
   void KeepRows(const std::vector<uint32_t>& order);
   void RebuildCodeIndex();
+  void RebuildTypeCounts();
+  void CountType(uint32_t row, int delta);
 
   std::vector<UnixSeconds> created_;
   std::vector<UnixSeconds> modified_;
@@ -131,6 +140,9 @@ class IncidentStore {
   // far beyond the row count go to the sparse map instead.
   std::vector<std::vector<uint32_t>> row_by_sequence_;
   std::unordered_map<uint64_t, uint32_t> sparse_rows_;
+  // Rows of each type per block of kTypeCountBlock rows, kept up to date by
+  // every mutation.
+  std::vector<std::array<uint32_t, kIncidentTypeCount>> type_counts_;
 };
 
 }  // namespace reclaim

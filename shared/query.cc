@@ -347,10 +347,46 @@ void ScanSpan(const IncidentStore& store, const Query& query, RowSpan span, bool
   each_row([&](uint32_t row) { return matcher.Matches(row); });
 }
 
+// ScanCreatedOrder for a query without search text: keeps the page's rows
+// while scanning from the start of the order, stops once the page is full
+// and counts the rest of the span from the store's per-block type counts.
+size_t ScanTypesInCreatedOrder(const IncidentStore& store, const Query& query, size_t first,
+                               size_t count, std::vector<uint32_t>* kept) {
+  uint8_t type_ok[8] = {};
+  for (int t = 0; t < kIncidentTypeCount; ++t)
+    type_ok[t] = (query.types >> t) & 1u;
+  const uint8_t* types = store.type_column();
+  const RowSpan span = CreatedSpan(store, query);
+  const size_t last = first + count;
+  size_t total = 0;
+  if (query.direction == SortDirection::kDescending) {
+    uint32_t row = span.end;
+    for (; row > span.begin && total < last; --row) {
+      if (type_ok[types[row - 1]] == 0)
+        continue;
+      if (total >= first)
+        kept->push_back(row - 1);
+      ++total;
+    }
+    return total + store.CountTypes(query.types, span.begin, row);
+  }
+  uint32_t row = span.begin;
+  for (; row < span.end && total < last; ++row) {
+    if (type_ok[types[row]] == 0)
+      continue;
+    if (total >= first)
+      kept->push_back(row);
+    ++total;
+  }
+  return total + store.CountTypes(query.types, row, span.end);
+}
+
 // Scans rows in created order (either direction) and keeps those in
 // [first, first + count) among the matches, counting all matches.
 size_t ScanCreatedOrder(const IncidentStore& store, const Query& query, size_t first, size_t count,
                         std::vector<uint32_t>* kept) {
+  if (query.text.empty())
+    return ScanTypesInCreatedOrder(store, query, first, count, kept);
   size_t total = 0;
   size_t last = first + count;
   ScanSpan(store, query, CreatedSpan(store, query), query.direction == SortDirection::kDescending,
@@ -483,8 +519,11 @@ Result<QueryPage> RunQuery(const IncidentStore& store, const Query& query) {
 Result<size_t> CountMatches(const IncidentStore& store, const Query& query) {
   if (Status s = ValidateQuery(query); !s.ok())
     return s;
+  const RowSpan span = CreatedSpan(store, query);
+  if (query.text.empty())
+    return store.CountTypes(query.types, span.begin, span.end);
   size_t total = 0;
-  ScanSpan(store, query, CreatedSpan(store, query), false, [&](uint32_t) { ++total; });
+  ScanSpan(store, query, span, false, [&](uint32_t) { ++total; });
   return total;
 }
 

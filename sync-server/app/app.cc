@@ -68,6 +68,11 @@ Status App::Start() {
   if (Status s = BuildConnectors(config_, &connectors_); !s.ok()) return s;
   repository_ = std::make_unique<IncidentRepository>(db_.get(), config_.organisation, RandomId);
   tokens_ = std::make_unique<TokenStore>(db_.get());
+  token_cache_ = std::make_unique<TokenCache>(database_path_);
+  Result<std::unique_ptr<Database>> watch_db = Database::Open(database_path_);
+  if (!watch_db.ok())
+    return watch_db.status();
+  watch_db_ = std::move(*watch_db);
   remediator_ = std::make_unique<Remediator>(db_.get(), &connectors_, repository_.get(),
                                              EngineOptions());
 
@@ -99,33 +104,67 @@ void App::MarkStoreDirty() {
 }
 
 Status App::RefreshStore() {
+  // Nothing to do when no connection committed since the last refresh that
+  // succeeded. The version is read before the changes, so a commit after
+  // this read is seen by the next call.
+  int64_t watched = -1;
+  {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    Result<int64_t> version = watch_db_->DataVersion();
+    if (version.ok()) {
+      watched = *version;
+      if (!store_dirty_ && watched == watch_version_)
+        return Status::Ok();
+    }
+  }
+  Status status = CopyChangesIntoStore();
+  if (status.ok() && watched != -1) {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    watch_version_ = watched;
+  }
+  return status;
+}
+
+Status App::CopyChangesIntoStore() {
   std::vector<Incident> changed;
   std::vector<std::string> purged;
   int64_t latest = 0;
   {
     std::lock_guard<std::mutex> lock(db_mutex_);
-    Result<Statement> version = db_->Prepare("PRAGMA data_version");
-    if (!version.ok()) return version.status();
-    int64_t data_version = version->Step() ? version->Int(0) : -2;
-    if (!store_dirty_ && data_version == store_data_version_) return Status::Ok();
+    Result<int64_t> data_version = db_->DataVersion();
+    if (!data_version.ok())
+      return data_version.status();
+    if (!store_dirty_ && *data_version == store_data_version_)
+      return Status::Ok();
     store_dirty_ = false;
-    store_data_version_ = data_version;
+    store_data_version_ = *data_version;
     int64_t since;
     {
       std::shared_lock<std::shared_mutex> read(store_mutex_);
       since = store_change_;
     }
+    // A failed read leaves the store marked dirty, so the next call tries
+    // again instead of taking the store as current.
     Result<std::vector<Incident>> incidents = repository_->ChangedSince(since, &latest);
-    if (!incidents.ok()) return incidents.status();
+    if (!incidents.ok()) {
+      store_dirty_ = true;
+      return incidents.status();
+    }
     Result<std::vector<std::string>> codes = repository_->PurgedSince(since);
-    if (!codes.ok()) return codes.status();
+    if (!codes.ok()) {
+      store_dirty_ = true;
+      return codes.status();
+    }
     changed = std::move(*incidents);
     purged = std::move(*codes);
   }
   std::unique_lock<std::shared_mutex> write(store_mutex_);
   if (latest <= store_change_) return Status::Ok();
   if (!purged.empty()) store_.Erase(purged);
-  if (Status s = store_.Upsert(changed); !s.ok()) return s;
+  if (Status s = store_.Upsert(changed); !s.ok()) {
+    store_dirty_ = true;
+    return s;
+  }
   store_change_ = latest;
   return Status::Ok();
 }

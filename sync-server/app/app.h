@@ -9,6 +9,7 @@
 // query.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "shared/json_codec.h"
 #include "shared/query.h"
 #include "sync-server/app/config.h"
+#include "sync-server/auth/token_cache.h"
 #include "sync-server/auth/tokens.h"
 #include "sync-server/index/message_index.h"
 #include "sync-server/jobs/job_runner.h"
@@ -52,6 +54,13 @@ class App {
   auto WithDatabase(Work&& work) {
     std::lock_guard<std::mutex> lock(db_mutex_);
     return work(*db_, *repository_, *tokens_);
+  }
+
+  // Returns the token that `secret` belongs to, or nullopt when it is
+  // unknown or revoked. Runs on a connection of its own, not the one
+  // WithDatabase() serialises, and a revocation counts from the next call.
+  Result<std::optional<TokenInfo>> Authenticate(const std::string& secret) {
+    return token_cache_->Authenticate(secret);
   }
 
   // Runs `read` on the query index under a shared lock.
@@ -103,6 +112,8 @@ class App {
  private:
   App(ServerConfig config, std::function<UnixSeconds()> clock);
   Status Start();
+  // RefreshStore's work under db_mutex_ and the store's write lock.
+  Status CopyChangesIntoStore();
   RemediatorOptions EngineOptions() const;
   std::string QueueMoves(JobKind kind, const std::string& incident_id, std::vector<int64_t> rows);
 
@@ -115,6 +126,7 @@ class App {
   std::unique_ptr<Database> db_;
   std::unique_ptr<IncidentRepository> repository_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<TokenCache> token_cache_;
   std::unique_ptr<Remediator> remediator_;
 
   mutable std::shared_mutex store_mutex_;
@@ -123,7 +135,15 @@ class App {
   // SQLite's data_version of db_ at the last refresh: it changes when any
   // other connection (a job, the command line) commits.
   int64_t store_data_version_ = -1;
-  bool store_dirty_ = true;  // this process's connection changed incidents
+  std::atomic<bool> store_dirty_{true};  // this process's connection changed incidents
+  // RefreshStore() reads data_version on this connection of its own before
+  // it takes db_mutex_, so queries do not wait for requests that hold db_.
+  // Commits on db_ change this connection's data_version too.
+  std::mutex watch_mutex_;
+  std::unique_ptr<Database> watch_db_;  // guarded by watch_mutex_
+  // watch_db_'s data_version at the last refresh that succeeded; guarded by
+  // watch_mutex_.
+  int64_t watch_version_ = -1;
 
   mutable std::mutex settings_mutex_;
   RemediationMode mode_;

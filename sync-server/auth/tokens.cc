@@ -81,14 +81,22 @@ Status TokenStore::Revoke(const std::string& id) {
   return Status::Ok();
 }
 
+bool LooksLikeTokenSecret(std::string_view secret) { return secret.rfind("rcl_", 0) == 0; }
+
 std::optional<TokenInfo> TokenStore::Authenticate(const std::string& secret) {
-  if (secret.rfind("rcl_", 0) != 0) return std::nullopt;
+  if (!LooksLikeTokenSecret(secret)) return std::nullopt;
+  Result<std::optional<TokenInfo>> token = FindActiveByHash(Sha256Hex(secret));
+  return token.ok() ? *token : std::nullopt;
+}
+
+Result<std::optional<TokenInfo>> TokenStore::FindActiveByHash(const std::string& sha256_hex) {
   Result<Statement> st = db_->Prepare(
       "SELECT id, name, role, created, revoked FROM tokens WHERE hash=? AND revoked=0");
-  if (!st.ok()) return std::nullopt;
-  st->Bind(1, Sha256Hex(secret));
-  if (!st->Step()) return std::nullopt;
-  return ReadToken(*st);
+  if (!st.ok()) return st.status();
+  st->Bind(1, sha256_hex);
+  if (st->Step()) return std::optional<TokenInfo>(ReadToken(*st));
+  if (!st->status().ok()) return st->status();
+  return std::optional<TokenInfo>();
 }
 
 Status TokenStore::Audit(const AuditEntry& e) {

@@ -36,6 +36,10 @@ struct AuditEntry {
   std::string remote;  // from where: the client's address
 };
 
+// Whether `secret` has the form of a token secret ("rcl_" and hex digits
+// follow); other text cannot belong to any token.
+bool LooksLikeTokenSecret(std::string_view secret);
+
 // Not thread-safe: callers serialise use of the Database.
 class TokenStore {
  public:
@@ -50,6 +54,8 @@ class TokenStore {
   Status Revoke(const std::string& id);
   // The token a secret belongs to, unless unknown or revoked.
   std::optional<TokenInfo> Authenticate(const std::string& secret);
+  // The unrevoked token whose secret has this SHA-256 (lower-case hex).
+  Result<std::optional<TokenInfo>> FindActiveByHash(const std::string& sha256_hex);
 
   Status Audit(const AuditEntry& entry);
   Result<std::vector<AuditEntry>> AuditLog(size_t limit);

@@ -15,6 +15,12 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 1 << 20;  // remediation requests are small
 
+// cpp-httplib serves a keep-alive connection on one pool thread until the
+// connection closes. So the pool size is the number of clients served at
+// once, and later connections wait for a free thread. cpp-httplib 0.11's
+// own default is max(8, cores - 1) threads.
+constexpr size_t kRequestThreads = 64;
+
 thread_local std::chrono::steady_clock::time_point request_start;
 
 // Counters for /metrics, by response status.
@@ -75,6 +81,7 @@ ApiServer::~ApiServer() = default;
 void ApiServer::Setup() {
   httplib::Server& server = *server_;
   server.set_payload_max_length(kMaxBodyBytes);
+  server.new_task_queue = [] { return new httplib::ThreadPool(kRequestThreads); };
   // Clients such as the console and SOAR playbooks send many requests on
   // one connection; cpp-httplib's default closes it after 5.
   server.set_keep_alive_max_count(10000);
@@ -121,6 +128,7 @@ void ApiServer::Setup() {
   server.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(MetricsText(*app_), "text/plain; version=0.0.4");
   });
+  open_routes_ = {{"GET", "/healthz", std::nullopt}, {"GET", "/metrics", std::nullopt}};
 
   router_ = std::make_unique<Router>(&server, app_);
   AddIncidentRoutes(*router_);
@@ -134,6 +142,12 @@ void ApiServer::Setup() {
     server.set_mount_point("/", web_root);
     server.set_file_extension_and_mimetype_mapping("wasm", "application/wasm");
   }
+}
+
+std::vector<RouteInfo> ApiServer::Routes() const {
+  std::vector<RouteInfo> routes = open_routes_;
+  routes.insert(routes.end(), router_->routes().begin(), router_->routes().end());
+  return routes;
 }
 
 Result<int> ApiServer::Bind(const std::string& address, int port) {

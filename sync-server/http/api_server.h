@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "shared/status.h"
 #include "sync-server/app/app.h"
@@ -16,6 +18,13 @@ class Server;
 namespace reclaim {
 
 class Router;
+
+// One route as registered with cpp-httplib.
+struct RouteInfo {
+  std::string method;   // "GET", "POST", "PUT" or "DELETE"
+  std::string pattern;  // a regular expression where the path has parameters, one group each
+  std::optional<Role> role;  // the minimum role; none for routes open without a token
+};
 
 class ApiServer {
  public:
@@ -33,6 +42,10 @@ class ApiServer {
   // signal watcher thread, also before or while Run() starts.
   void Stop();
 
+  // Every route in registration order: /healthz, /metrics and the API. The
+  // browser client's static files are not listed.
+  std::vector<RouteInfo> Routes() const;
+
  private:
   void Setup();
   App* app_;
@@ -41,6 +54,7 @@ class ApiServer {
   std::atomic<bool> stop_requested_{false};
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<Router> router_;
+  std::vector<RouteInfo> open_routes_;  // routes that need no token
 };
 
 }  // namespace reclaim

@@ -151,9 +151,15 @@ void Router::Add(const std::string& method, const std::string& pattern, Role rol
     std::string secret = BearerToken(request);
     std::optional<TokenInfo> token;
     if (!secret.empty()) {
-      token = app_->WithDatabase([&](Database&, IncidentRepository&, TokenStore& tokens) {
-        return tokens.Authenticate(secret);
-      });
+      Result<std::optional<TokenInfo>> found = app_->Authenticate(secret);
+      if (!found.ok()) {
+        spdlog::error("http: {} {}: token lookup failed: {}", request.method, pattern,
+                      found.status().message());
+        return SendError(response, Status::Unavailable("the token could not be checked because"
+                                                       " the database could not be read; the"
+                                                       " server log has the details"));
+      }
+      token = *found;
     }
     if (!token) {
       response.set_header("WWW-Authenticate", "Bearer");
@@ -188,6 +194,7 @@ void Router::Add(const std::string& method, const std::string& pattern, Role rol
       SendError(response, Status::Internal("internal error; the server log has the details"));
     }
   };
+  routes_.push_back({method, pattern, role});
   if (method == "GET") {
     server_->Get(pattern, wrapped);
   } else if (method == "POST") {

@@ -16,6 +16,7 @@
 #include "shared/status.h"
 #include "sync-server/app/app.h"
 #include "sync-server/auth/tokens.h"
+#include "sync-server/http/api_server.h"
 
 namespace reclaim {
 
@@ -51,8 +52,9 @@ class Router {
   Router(httplib::Server* server, App* app) : server_(server), app_(app) {}
 
   // Registers `handler` for `method` ("GET", "POST", "PUT") and a
-  // cpp-httplib pattern; callers without `role` get 401 or 403. A handler
-  // that throws gets a 500 with the error logged, never a crash.
+  // cpp-httplib pattern; callers without `role` get 401 or 403, and 503 when
+  // the token cannot be checked. A handler that throws gets a 500 with the
+  // error logged, never a crash.
   void Add(const std::string& method, const std::string& pattern, Role role, Handler handler);
 
   // Writes an audit entry for a mutation by `caller`.
@@ -60,10 +62,13 @@ class Router {
              const std::string& detail = {});
 
   App& app() { return *app_; }
+  // The routes added so far, in order.
+  const std::vector<RouteInfo>& routes() const { return routes_; }
 
  private:
   httplib::Server* server_;
   App* app_;
+  std::vector<RouteInfo> routes_;
 };
 
 // A background job as the API shows it.

@@ -185,6 +185,18 @@ Status Database::ExecCached(std::string_view sql) {
   return Status::Ok();
 }
 
+Result<int64_t> Database::DataVersion() {
+  Result<Statement> version = Prepare("PRAGMA data_version");
+  if (!version.ok())
+    return version.status();
+  if (!version->Step()) {
+    if (!version->status().ok())
+      return version->status();
+    return Status::Internal("PRAGMA data_version returned no row");
+  }
+  return version->Int(0);
+}
+
 int64_t Database::LastInsertId() const { return sqlite3_last_insert_rowid(db_); }
 int Database::Changes() const { return sqlite3_changes(db_); }
 

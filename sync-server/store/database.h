@@ -73,6 +73,9 @@ class Database {
   Result<Statement> Prepare(std::string_view sql);
   // Runs one or more statements without results.
   Status Exec(std::string_view sql);
+  // PRAGMA data_version: a number that changes whenever another connection
+  // commits to the file, and stays the same for this connection's commits.
+  Result<int64_t> DataVersion();
   int64_t LastInsertId() const;
   int Changes() const;
   const std::string& path() const { return path_; }

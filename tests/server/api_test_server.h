@@ -134,6 +134,7 @@ class ApiTestServer {
 
   MaildirOrg& org() { return org_; }
   App& app() { return *app_; }
+  ApiServer& api_server() { return *server_; }
   int port() const { return port_; }
 
   UnixSeconds Now() const { return clock_.load(); }

@@ -174,3 +174,50 @@ TEST_CASE("store memory per row") {
   CHECK(memory.columns / store.size() < 100);
   CHECK(memory.identifier_strings > 0);
 }
+
+TEST_CASE("store counts types per span") {
+  // Several blocks of rows with types and times from a fixed generator, so
+  // spans start and end inside blocks and on their edges.
+  IncidentStore store;
+  std::vector<Incident> batch;
+  uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return seed >> 8;
+  };
+  const uint32_t rows = 3 * IncidentStore::kTypeCountBlock + 77;
+  for (uint32_t i = 1; i <= rows; ++i) {
+    batch.push_back(MakeIncident("ACME", i, kAllIncidentTypes[next() % kIncidentTypeCount],
+                                 static_cast<UnixSeconds>(next() % 100000), "r"));
+  }
+  REQUIRE(store.Upsert(batch).ok());
+
+  // Later changes: one incident appended at the end, one moved by a new
+  // time, and some erased.
+  REQUIRE(store.Upsert(MakeIncident("ACME", rows + 1, IncidentType::kRestore, 200000, "r")).ok());
+  Incident moved = batch[10];
+  moved.created = 50;
+  REQUIRE(store.Upsert(moved).ok());
+  REQUIRE(store.Erase({FormatIncidentCode(batch[3].code), FormatIncidentCode(batch[900].code)}) ==
+          2);
+
+  const uint32_t size = static_cast<uint32_t>(store.size());
+  const uint32_t edges[] = {0, 1, 500, IncidentStore::kTypeCountBlock - 1,
+                            IncidentStore::kTypeCountBlock, IncidentStore::kTypeCountBlock + 1,
+                            2 * IncidentStore::kTypeCountBlock + 3, size - 1, size};
+  for (TypeMask mask : {TypeMask{0}, TypeBit(IncidentType::kManual),
+                        TypeMask(TypeBit(IncidentType::kAutomatic) | TypeBit(IncidentType::kRestore)),
+                        kAllTypesMask}) {
+    for (uint32_t begin : edges) {
+      for (uint32_t end : edges) {
+        if (end < begin)
+          continue;
+        size_t expected = 0;
+        for (uint32_t row = begin; row < end; ++row)
+          expected += (mask >> static_cast<int>(store.type(row))) & 1u;
+        INFO("mask " << mask << " rows [" << begin << ", " << end << ")");
+        CHECK(store.CountTypes(mask, begin, end) == expected);
+      }
+    }
+  }
+}

@@ -300,6 +300,46 @@ TEST_CASE("query matches the reference on random data") {
   }
 }
 
+TEST_CASE("query totals span several blocks") {
+  // More rows than several type count blocks, so totals come from whole
+  // blocks and from the rows around them.
+  const std::vector<Incident> incidents =
+      RandomIncidents(4 * IncidentStore::kTypeCountBlock + 123, 7);
+  IncidentStore store;
+  REQUIRE(store.Upsert(incidents).ok());
+  const TypeMask masks[] = {kAllTypesMask, TypeBit(IncidentType::kManual),
+                            TypeBit(IncidentType::kAutomatic) | TypeBit(IncidentType::kRestore)};
+  const std::optional<TimeRange> ranges[] = {
+      std::nullopt, TimeRange{1700000000 + 3600, 1700000000 + 40 * 3600}};
+  for (TypeMask mask : masks) {
+    for (const std::optional<TimeRange>& range : ranges) {
+      for (SortDirection direction : {SortDirection::kAscending, SortDirection::kDescending}) {
+        for (int page : {1, 3, 40}) {
+          Query query;
+          query.types = mask;
+          query.created = range;
+          query.direction = direction;
+          query.page = page;
+          INFO("types " << int(mask) << " range " << range.has_value() << " "
+                        << ApiName(direction) << " page " << page);
+          const std::vector<std::string> expected = ReferenceQuery(incidents, query);
+          Result<QueryPage> result = RunQuery(store, query);
+          REQUIRE(result.ok());
+          CHECK(result->total == expected.size());
+          Result<size_t> count = CountMatches(store, query);
+          REQUIRE(count.ok());
+          CHECK(*count == expected.size());
+          const size_t first = static_cast<size_t>(page - 1) * query.page_size;
+          std::vector<std::string> page_codes;
+          for (size_t i = first; i < std::min(expected.size(), first + query.page_size); ++i)
+            page_codes.push_back(expected[i]);
+          CHECK(PageCodes(store, query) == page_codes);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("case-insensitive substring") {
   struct Row {
     const char* haystack;
