@@ -517,6 +517,8 @@ TEST_CASE("json snapshot bad input") {
        "incidents[1].searchCriteria.start", "2024-03-01T25:00:00Z"},
       {"/incidents/1/identified", json(-2), "incidents[1].identified", "got -2"},
       {"/incidents/1", json("TR-ACME-00043-R"), "incidents[1]", "expected a JSON object"},
+      {"/incidents/1", json::array(), "incidents[1]", "expected a JSON object"},
+      {"/purged/0", json::object(), "purged[0]", "expected an incident code"},
       {"/purged/1", json("TR-ACME-2-N"), "purged[1]", "TR-ACME-2-N"},
       {"/purged/0", json(1), "purged[0]", "expected an incident code"},
       {"/purged", json("TR-ACME-00001-A"), "purged", "expected a JSON array"},
