@@ -249,13 +249,7 @@ Result<Incident> WriteRestore(IncidentRepository* repository, std::mt19937_64& r
       continue;
     if (!all && !draft.rows.empty() && Between(random, 0, 1) == 0)
       continue;
-    StoredRow copy = row;
-    copy.row_id = 0;
-    copy.source_row = row.row_id;
-    copy.view.status = MessageStatus::kIdentified;
-    copy.view.moved_to.clear();
-    copy.view.last_action = 0;
-    draft.rows.push_back(std::move(copy));
+    draft.rows.push_back(RestoreRowFor(row));
   }
   draft.reason = ChooseReason(random, IncidentType::kRestore);
   Result<Incident> incident = repository->Create(draft, created);

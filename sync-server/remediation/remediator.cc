@@ -525,13 +525,7 @@ Result<Incident> Remediator::PrepareRestore(const std::string& original_id,
     bool wanted = chosen.empty() ||
                   std::find(chosen.begin(), chosen.end(), row.row_id) != chosen.end();
     if (!wanted || row.view.status != MessageStatus::kRemoved) continue;
-    StoredRow copy = row;
-    copy.row_id = 0;
-    copy.source_row = row.row_id;
-    copy.view.status = MessageStatus::kIdentified;
-    copy.view.moved_to.clear();
-    copy.view.last_action = 0;
-    draft.rows.push_back(std::move(copy));
+    draft.rows.push_back(RestoreRowFor(row));
   }
   for (int64_t id : chosen) {
     bool known = std::any_of(rows->begin(), rows->end(),

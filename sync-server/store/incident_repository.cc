@@ -65,6 +65,16 @@ StoredRow ReadRow(const Statement& st) {
 
 }  // namespace
 
+StoredRow RestoreRowFor(const StoredRow& removed) {
+  StoredRow copy = removed;
+  copy.row_id = 0;
+  copy.source_row = removed.row_id;
+  copy.view.status = MessageStatus::kIdentified;
+  copy.view.moved_to.clear();
+  copy.view.last_action = 0;
+  return copy;
+}
+
 std::string RandomId() {
   static thread_local std::mt19937_64 random{std::random_device{}()};
   static const char kHex[] = "0123456789abcdef";

@@ -32,6 +32,10 @@ struct StoredRow {
   int64_t source_row = 0;   // restore rows: the row of the original incident
 };
 
+// The row of a Restore incident for `removed`, a removed copy of the
+// original incident: it points back at that row and starts as Identified.
+StoredRow RestoreRowFor(const StoredRow& removed);
+
 enum class JournalAction : uint8_t { kRemove, kRestore };
 enum class JournalState : uint8_t { kIntent, kDone, kFailed, kAborted };
 

@@ -27,6 +27,7 @@
 #include "shared/time_util.h"
 #include "sync-server/mail/hashing.h"
 #include "tests/server/maildir_org.h"
+#include "tests/server/reference_base64.h"
 #include "tests/shared/test_inputs.h"
 
 using nlohmann::json;
@@ -189,41 +190,6 @@ json WaitForJob(int port, const std::string& token, const std::string& job_id) {
   return job;
 }
 
-// Decodes standard base64, skipping line breaks and other characters
-// outside the alphabet.
-std::string DecodeBase64(const std::string& text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z')
-      return c - 'A';
-    if (c >= 'a' && c <= 'z')
-      return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-      return c - '0' + 52;
-    if (c == '+')
-      return 62;
-    if (c == '/')
-      return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=')
-      break;
-    int v = value(c);
-    if (v < 0)
-      continue;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 std::string Lower(std::string text) {
   for (char& c : text)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -259,7 +225,8 @@ std::set<std::string> Base64AttachmentDigests(const std::string& raw) {
     bool named =
         headers.find("filename") != std::string::npos || headers.find("name=") != std::string::npos;
     if (named)
-      digests.insert(reclaim::Sha256Hex(DecodeBase64(text.substr(body, end - body))));
+      digests.insert(reclaim::Sha256Hex(
+          reclaim::testing::DecodeBase64Reference(text.substr(body, end - body))));
     position = body + 2;
   }
   return digests;

@@ -15,6 +15,7 @@
 #include "sync-server/mail/hashing.h"
 #include "sync-server/store/database.h"
 #include "tests/server/maildir_org.h"
+#include "tests/server/reference_base64.h"
 
 using namespace reclaim;
 using reclaim::testing::MaildirOrg;
@@ -94,39 +95,6 @@ std::vector<std::string> QueryTexts(Database* db, const std::string& sql,
   return out;
 }
 
-// Decodes standard base64, skipping line breaks; written here so that the
-// attachment digest does not come from the server's decoder.
-std::string DecodeBase64(const std::string& text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z')
-      return c - 'A';
-    if (c >= 'a' && c <= 'z')
-      return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-      return c - '0' + 52;
-    if (c == '+')
-      return 62;
-    if (c == '/')
-      return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = value(c);
-    if (v < 0)
-      continue;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 // The decoded bytes of the first base64 attachment of a generated message.
 std::string FirstAttachment(const std::string& raw) {
   size_t disposition = raw.find("Content-Disposition: attachment");
@@ -134,7 +102,7 @@ std::string FirstAttachment(const std::string& raw) {
     return "";
   size_t body = raw.find("\r\n\r\n", disposition);
   size_t end = raw.find("\r\n--", body);
-  return DecodeBase64(raw.substr(body + 4, end - body - 4));
+  return reclaim::testing::DecodeBase64Reference(raw.substr(body + 4, end - body - 4));
 }
 
 std::string HeaderValue(const std::string& raw, const std::string& name) {
