@@ -578,10 +578,11 @@ Status Remediator::Restore(const std::string& restore_id, JobControl* control) {
 // FindTagged() returns for the entry's tag and whose SHA-256 equals the
 // indexed one. FindTagged() may return every copy of the tag's group, and
 // copies of one message are identical, so each candidate is claimed by one
-// entry only. Entries whose source is gone claim first: a source that is
-// still there was not moved (IMAP never reuses a UID, and a Maildir rename
-// is atomic), unless a Maildir link(2) fallback was cut short between its
-// link and unlink, which leaves the tagged name in the destination too.
+// entry only. Entries whose source is gone claim first, because a source
+// that is still there was not moved: IMAP never reuses a UID, and a Maildir
+// rename is atomic. The exception is a Maildir link(2) fallback cut short
+// between link and unlink, which leaves the tagged name in the destination
+// too, so a present source still claims a leftover candidate.
 Status Remediator::RecoverMailbox(const std::vector<const JournalEntry*>& entries) {
   struct Entry {
     const JournalEntry* journal = nullptr;
