@@ -808,22 +808,54 @@ void FillTextBody(const WalkContext& context, ParsedMessage& message) {
 // parses a prefix, so that it never reports a part without content.
 constexpr size_t kParsedBodyPrefixBytes = 4096;
 
+// Returns whether a Content-Type value names a type whose body GMime must
+// parse: multipart/* or message/*. Comments and quoting before the type are
+// not handled, which only makes the caller parse more than it needs.
+bool NamesContainerType(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t' ||
+                            value.front() == '\r' || value.front() == '\n'))
+    value.remove_prefix(1);
+  const std::string start = ToLowerAscii(value.substr(0, 10));
+  return start.rfind("multipart/", 0) == 0 || start.rfind("message/", 0) == 0 ||
+         (!value.empty() && value.front() == '(');
+}
+
 // Returns how many bytes of `raw` GMime needs to parse the top-level header
 // block: up to the first empty line and kParsedBodyPrefixBytes beyond it.
-// GMime ends the header block at the first empty line or earlier, so the
-// prefix contains the whole block. GMime stores a leaf part's body without
-// parsing it, so the rest of the body changes nothing that GMime reports.
-// The test "ParseMessage header-only GMime parse of leaf messages" compares
-// both ways on the fixtures and the corpus.
+// Returns raw.size() when the block has a Content-Type field that names a
+// multipart or message type, or more than one Content-Type field, because
+// GMime then parses the body too. GMime ends the header block at the first
+// empty line or earlier, so the prefix contains the whole block. GMime
+// stores a leaf part's body without parsing it, so the rest of the body
+// changes nothing that GMime reports. The test "ParseMessage header-only
+// GMime parse of leaf messages" compares both ways on the fixtures and the
+// corpus.
 size_t ParsePrefixSize(std::string_view raw) {
+  constexpr std::string_view kContentType = "content-type:";
+  size_t content_type_fields = 0;
+  bool in_content_type = false;
+  std::string content_type;
   size_t line_start = 0;
   while (line_start < raw.size()) {
     const size_t line_end = raw.find('\n', line_start);
     if (line_end == std::string_view::npos)
       return raw.size();
     const std::string_view line = raw.substr(line_start, line_end - line_start);
-    if (line.empty() || line == "\r")
+    if (line.empty() || line == "\r") {
+      if (content_type_fields > 1 || NamesContainerType(content_type))
+        return raw.size();
       return std::min(raw.size(), line_end + 1 + kParsedBodyPrefixBytes);
+    }
+    const bool continuation = line.front() == ' ' || line.front() == '\t';
+    if (!continuation) {
+      in_content_type = ToLowerAscii(line.substr(0, kContentType.size())) == kContentType;
+      if (in_content_type) {
+        ++content_type_fields;
+        content_type = std::string(line.substr(kContentType.size()));
+      }
+    } else if (in_content_type) {
+      content_type.append(line);
+    }
     line_start = line_end + 1;
   }
   return raw.size();
