@@ -279,6 +279,10 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
   ParseOptions parse_options;
   parse_options.text_body = false;  // the index does not store it
   for (const std::string& folder : *folders) {
+    // TODO(index): an IMAP folder whose UIDVALIDITY, UIDNEXT and message
+    // count are unchanged since the last pass has the same UIDs, so one
+    // STATUS (with HIGHESTMODSEQ for flag changes) could replace this
+    // listing of every UID.
     Result<std::vector<StoredLocation>> listed = (*session)->ListMessages(folder);
     if (!listed.ok()) return listed.status();
     Result<std::map<std::string, int64_t>> known =

@@ -413,6 +413,9 @@ struct WalkContext {
   std::optional<std::string> plain_body;
   std::string plain_charset;
   GMimePart* html_body = nullptr;
+  // The top-level leaf part when GMime parsed only a prefix of `raw`
+  // (ParseOptions::scan_leaf_bodies off); its body runs to the end of `raw`.
+  GMimePart* prefix_root = nullptr;
 };
 
 ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& parse_options);
@@ -475,7 +478,9 @@ std::string_view EncodedContent(GMimePart* part, const WalkContext& context, std
                                 : nullptr;
   if (array != nullptr && reinterpret_cast<const char*>(array->data) == context.raw.data()) {
     const gint64 start = stream->bound_start;
-    const gint64 end = stream->bound_end != -1 ? stream->bound_end : gint64{array->len};
+    gint64 end = stream->bound_end != -1 ? stream->bound_end : gint64{array->len};
+    if (part == context.prefix_root && end == gint64{array->len})
+      end = static_cast<gint64>(context.raw.size());
     if (0 <= start && start <= end && static_cast<size_t>(end) <= context.raw.size())
       return context.raw.substr(static_cast<size_t>(start), static_cast<size_t>(end - start));
   }
@@ -799,6 +804,90 @@ void FillTextBody(const WalkContext& context, ParsedMessage& message) {
   message.text_body = std::move(text);
 }
 
+// Bytes of the body that GMime gets along with the header block when it
+// parses a prefix, so that it never reports a part without content.
+constexpr size_t kParsedBodyPrefixBytes = 4096;
+
+// Returns whether a Content-Type value names a type whose body GMime must
+// parse: multipart/* or message/*. Comments and quoting before the type are
+// not handled, which only makes the caller parse more than it needs.
+bool NamesContainerType(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t' ||
+                            value.front() == '\r' || value.front() == '\n'))
+    value.remove_prefix(1);
+  const std::string start = ToLowerAscii(value.substr(0, 10));
+  return start.rfind("multipart/", 0) == 0 || start.rfind("message/", 0) == 0 ||
+         (!value.empty() && value.front() == '(');
+}
+
+// Returns how many bytes of `raw` GMime needs to parse the top-level header
+// block: up to the first empty line and kParsedBodyPrefixBytes beyond it.
+// Returns raw.size() when the block has a Content-Type field that names a
+// multipart or message type, or more than one Content-Type field, because
+// GMime then parses the body too. GMime ends the header block at the first
+// empty line or earlier, so the prefix contains the whole block. GMime
+// stores a leaf part's body without parsing it, so the rest of the body
+// changes nothing that GMime reports. The test "ParseMessage header-only
+// GMime parse of leaf messages" compares both ways on the fixtures and the
+// corpus.
+size_t ParsePrefixSize(std::string_view raw) {
+  constexpr std::string_view kContentType = "content-type:";
+  size_t content_type_fields = 0;
+  bool in_content_type = false;
+  std::string content_type;
+  size_t line_start = 0;
+  while (line_start < raw.size()) {
+    const size_t line_end = raw.find('\n', line_start);
+    if (line_end == std::string_view::npos)
+      return raw.size();
+    const std::string_view line = raw.substr(line_start, line_end - line_start);
+    if (line.empty() || line == "\r") {
+      if (content_type_fields > 1 || NamesContainerType(content_type))
+        return raw.size();
+      return std::min(raw.size(), line_end + 1 + kParsedBodyPrefixBytes);
+    }
+    const bool continuation = line.front() == ' ' || line.front() == '\t';
+    if (!continuation) {
+      in_content_type = ToLowerAscii(line.substr(0, kContentType.size())) == kContentType;
+      if (in_content_type) {
+        ++content_type_fields;
+        content_type = std::string(line.substr(kContentType.size()));
+      }
+    } else if (in_content_type) {
+      content_type.append(line);
+    }
+    line_start = line_end + 1;
+  }
+  return raw.size();
+}
+
+// A message as GMime parsed it, with the warnings it reported.
+struct ParsedByGmime {
+  ParserWarnings warnings;
+  std::optional<BorrowedByteArray> borrowed;
+  GObjectPtr<GMimeStream> stream;
+  GObjectPtr<GMimeParser> parser;
+  GObjectPtr<GMimeMessage> message;
+
+  void Parse(std::string_view bytes) {
+    std::unique_ptr<GMimeParserOptions, ParserOptionsDeleter> options(
+        g_mime_parser_options_new());
+    g_mime_parser_options_set_warning_callback(options.get(), CollectParserWarning, &warnings);
+    // GByteArray lengths are 32-bit, so a buffer over 4 GiB cannot be
+    // borrowed. It is copied instead, and g_mime_stream_mem_new_with_buffer
+    // cuts its length to 32 bits.
+    if (bytes.size() <= G_MAXUINT) {
+      borrowed.emplace(bytes);
+      stream.reset(g_mime_stream_mem_new_with_byte_array(borrowed->get()));
+      g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
+    } else {
+      stream.reset(g_mime_stream_mem_new_with_buffer(bytes.data(), bytes.size()));
+    }
+    parser.reset(g_mime_parser_new_with_stream(stream.get()));
+    message.reset(g_mime_parser_construct_message(parser.get(), options.get()));
+  }
+};
+
 // Parses one message, the top-level one at depth 0 or an embedded one.
 ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& parse_options) {
   ParsedMessage message;
@@ -809,28 +898,38 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& 
     return message;
   }
 
-  // Step 1: let GMime parse the bytes, collecting its complaints.
-  ParserWarnings parser_warnings;
-  std::unique_ptr<GMimeParserOptions, ParserOptionsDeleter> options(g_mime_parser_options_new());
-  g_mime_parser_options_set_warning_callback(options.get(), CollectParserWarning, &parser_warnings);
-  // GByteArray lengths are 32-bit, so a buffer over 4 GiB cannot be
-  // borrowed. It is copied instead, and g_mime_stream_mem_new_with_buffer
-  // cuts its length to 32 bits.
-  std::optional<BorrowedByteArray> borrowed;
-  GObjectPtr<GMimeStream> stream;
-  if (raw.size() <= G_MAXUINT) {
-    borrowed.emplace(raw);
-    stream.reset(g_mime_stream_mem_new_with_byte_array(borrowed->get()));
-    g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream.get()), FALSE);
-  } else {
-    stream.reset(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
+  // Step 1: let GMime parse the bytes, collecting its complaints. Without
+  // scan_leaf_bodies it first gets only the header block and the start of
+  // the body (ParsePrefixSize). It gets the whole message when the
+  // top-level part is a multipart or an embedded message.
+  std::optional<ParsedByGmime> prefix_parse;
+  std::optional<ParsedByGmime> full_parse;
+  ParsedByGmime* gmime = nullptr;
+  if (!parse_options.scan_leaf_bodies) {
+    const size_t prefix = ParsePrefixSize(raw);
+    if (prefix < raw.size()) {
+      prefix_parse.emplace();
+      prefix_parse->Parse(raw.substr(0, prefix));
+      GMimeObject* root = prefix_parse->message
+                              ? g_mime_message_get_mime_part(prefix_parse->message.get())
+                              : nullptr;
+      if (root != nullptr && GMIME_IS_PART(root) && !GMIME_IS_MESSAGE_PART(root))
+        gmime = &*prefix_parse;
+    }
   }
-  GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
-  GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), options.get()));
+  const bool prefix_only = gmime != nullptr;
+  if (!prefix_only) {
+    prefix_parse.reset();
+    full_parse.emplace();
+    full_parse->Parse(raw);
+    gmime = &*full_parse;
+  }
+  ParserWarnings& parser_warnings = gmime->warnings;
+  GMimeMessage* parsed_message = gmime->message.get();
 
   // Step 2: header fields, from their raw values.
-  if (parsed) {
-    const TopLevelFields fields = GatherTopLevelFields(GMIME_OBJECT(parsed.get()));
+  if (parsed_message != nullptr) {
+    const TopLevelFields fields = GatherTopLevelFields(GMIME_OBJECT(parsed_message));
     ReadIdentity(fields, raw, message);
     ReadSender(fields, message);
     ReadRecipients(fields, message);
@@ -841,13 +940,16 @@ ParsedMessage ParseAtDepth(std::string_view raw, int depth, const ParseOptions& 
   }
 
   // Step 3: attachments, walking the MIME tree.
-  GMimeObject* root = parsed ? g_mime_message_get_mime_part(parsed.get()) : nullptr;
+  GMimeObject* root =
+      parsed_message != nullptr ? g_mime_message_get_mime_part(parsed_message) : nullptr;
   if (root != nullptr) {
     WalkContext context;
     context.raw = raw;
     context.depth = depth;
     context.message = &message;
     context.want_text_body = parse_options.text_body;
+    if (prefix_only)
+      context.prefix_root = GMIME_PART(root);
     WalkPart(root, context);
     if (depth == 0) {
       if (parse_options.text_body)

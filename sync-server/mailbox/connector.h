@@ -16,6 +16,7 @@
 // threads at once.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +45,13 @@ struct StoredLocation {
   // time or the IMAP INTERNALDATE; 0 when the store does not record it.
   int64_t delivered = 0;
 };
+
+// Move tags that share their first kMoveTagGroupLength characters form a
+// group, such as the moves of one batch. A connector may mark every copy of
+// a group with one mark instead of one per copy (the IMAP connector's
+// MoveBatch() stores one keyword per group), so FindTagged() may return the
+// other copies of the group too.
+constexpr size_t kMoveTagGroupLength = 16;
 
 // One copy and the tag of its move, for MoveBatch() and ClearTags().
 struct TaggedLocation {
@@ -89,8 +97,11 @@ class MailboxSession {
   virtual Result<StoredLocation> Move(const StoredLocation& location, const std::string& folder,
                                       const std::string& tag) = 0;
 
-  // Finds messages in `folder` that carry `tag` from an earlier Move(), for
-  // recovery after a crash between the move and its confirmation.
+  // Finds messages in `folder` that carry `tag` from an earlier Move() or
+  // MoveBatch(), for recovery after a crash between the move and its
+  // confirmation. The result may also contain the other copies of the tag's
+  // group (kMoveTagGroupLength), so a caller that recovers several moves of
+  // one group tells the copies apart by content and claims each only once.
   virtual Result<std::vector<StoredLocation>> FindTagged(const std::string& folder,
                                                          const std::string& tag) = 0;
 
@@ -117,9 +128,9 @@ class MailboxSession {
 
   // Moves each copy of `moves` into `folder` as Move(copy.location, folder,
   // copy.tag) would, and returns one result per copy in the same order.
-  // The tags must differ from each other. Connectors override it to move
-  // the copies of one folder with a few commands; the default calls Move()
-  // for each copy.
+  // The tags must differ from each other, and may share a group
+  // (kMoveTagGroupLength). Connectors override it to move the copies of one
+  // folder with a few commands; the default calls Move() for each copy.
   virtual std::vector<Result<StoredLocation>> MoveBatch(const std::vector<TaggedLocation>& moves,
                                                         const std::string& folder) {
     std::vector<Result<StoredLocation>> results;

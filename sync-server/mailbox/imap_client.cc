@@ -128,9 +128,69 @@ Status ImapClient::LoginError(int curl_code, const std::string& detail) const {
                              "settings");
 }
 
-// Asks for CAPABILITY after login, because the list before login (and in
-// the greeting) lacks the extensions that need an authenticated state.
+// Takes the capabilities that the server sent with the reply that ended
+// the login: a CAPABILITY response code in the tagged OK, or an untagged
+// CAPABILITY response just before it. RFC 3501 section 6.2.2 allows either,
+// and Dovecot 2.3.19 sends the untagged one after AUTHENTICATE. Returns
+// false when neither is there or the lines were cut off, so that the
+// caller sends CAPABILITY.
+bool ImapClient::CapabilitiesFromLogin() {
+  std::vector<std::string_view> lines;
+  std::string_view rest = login_lines_;
+  while (!rest.empty()) {
+    const size_t end = std::min(rest.find('\n'), rest.size());
+    std::string_view line = rest.substr(0, end);
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (!line.empty())
+      lines.push_back(line);
+    rest.remove_prefix(std::min(end + 1, rest.size()));
+  }
+  // The tagged reply starts with its tag, not with "*" or "+".
+  const auto tagged = [](std::string_view line) { return line[0] != '*' && line[0] != '+'; };
+  if (lines.empty() || !tagged(lines.back()))
+    return false;
+  const std::string_view last = lines.back();
+  const size_t space = last.find(' ');
+  if (space == std::string_view::npos || ImapUpperCase(last.substr(space + 1, 3)) != "OK ")
+    return false;
+
+  std::string_view names;
+  constexpr std::string_view kCode = "[CAPABILITY ";
+  const std::string_view text = last.substr(space + 4);
+  if (ImapUpperCase(text.substr(0, kCode.size())) == kCode) {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos)
+      return false;
+    names = text.substr(kCode.size(), close - kCode.size());
+  } else {
+    constexpr std::string_view kUntagged = "* CAPABILITY ";
+    for (size_t i = lines.size() - 1; i-- > 0 && !tagged(lines[i]);) {
+      if (ImapUpperCase(lines[i].substr(0, kUntagged.size())) == kUntagged) {
+        names = lines[i].substr(kUntagged.size());
+        break;
+      }
+    }
+  }
+  std::set<std::string> capabilities;
+  while (!names.empty()) {
+    const size_t next = std::min(names.find(' '), names.size());
+    if (next > 0)
+      capabilities.insert(ImapUpperCase(names.substr(0, next)));
+    names.remove_prefix(std::min(next + 1, names.size()));
+  }
+  if (capabilities.count("IMAP4REV1") == 0)
+    return false;
+  capabilities_ = std::move(capabilities);
+  return true;
+}
+
+// Asks for CAPABILITY after login, unless the login reply listed them,
+// because the list before login (and in the greeting) lacks the extensions
+// that need an authenticated state.
 Status ImapClient::ReadCapabilities() {
+  if (CapabilitiesFromLogin())
+    return Status::Ok();
   Result<ImapReply> reply = Execute(ImapCommand("CAPABILITY"));
   if (!reply.ok()) {
     return reply.status();

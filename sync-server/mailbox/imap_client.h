@@ -123,6 +123,7 @@ class ImapClient {
 
  private:
   Status LoginError(int curl_code, const std::string& detail) const;
+  bool CapabilitiesFromLogin();
   Status ReadCapabilities();
   Status Send(std::string_view bytes);
   Status WaitForSocket(short events);

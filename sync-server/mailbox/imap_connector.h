@@ -13,9 +13,11 @@
 // keywords (`\*`). Then it sends UID MOVE (RFC 6851). A server without MOVE
 // gets UID COPY, UID STORE +FLAGS (\Deleted) and UID EXPUNGE of that one
 // UID. The connector never sends a plain EXPUNGE, which would also remove
-// other messages that carry \Deleted. MoveBatch() does the same for all
-// copies of one source folder at once: their STOREs go out together, each
-// with the copy's own keyword, and one UID MOVE moves them.
+// other messages that carry \Deleted. MoveBatch() moves all copies of one
+// source folder at once: one UID STORE marks them with the keyword
+// `$Reclaim<group>` of their tag group (kMoveTagGroupLength) and one UID
+// MOVE moves them. FindTagged() searches for both keywords of a tag, so it
+// returns every copy of the group in the folder.
 //
 // IMAP keywords are case-insensitive, so two tags that differ only in case
 // name the same keyword.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "shared/message_id.h"
 
@@ -110,6 +111,18 @@ Result<std::string> ImapSession::KeywordForTag(const std::string& tag) {
                            "move tag '" + tag + "' must be 1 to 32 ASCII letters and digits");
   }
   return kKeywordPrefix + tag;
+}
+
+Result<std::string> ImapSession::GroupKeywordForTag(const std::string& tag) {
+  Result<std::string> keyword = KeywordForTag(tag);
+  if (!keyword.ok()) {
+    return keyword;
+  }
+  return kKeywordPrefix + tag.substr(0, kMoveTagGroupLength);
+}
+
+bool ImapSession::MovesByGroup() const {
+  return use_move_command_ && client_->HasCapability("MOVE");
 }
 
 std::string ImapSession::Describe(const std::string& folder) const {
@@ -538,12 +551,16 @@ Result<std::string> ImapSession::Fetch(const StoredLocation& location) {
 }
 
 Result<std::vector<StoredLocation>> ImapSession::FindTaggedOnce(const std::string& folder,
-                                                                const std::string& keyword) {
+                                                                const std::string& keyword,
+                                                                const std::string& group_keyword) {
   Result<SelectedFolder> selected = Select(folder);
   if (!selected.ok()) {
     return selected.status();
   }
-  Result<std::vector<uint32_t>> uids = SearchUids(ImapCommand("UID SEARCH KEYWORD " + keyword));
+  const std::string criteria = group_keyword.empty() || group_keyword == keyword
+                                   ? "KEYWORD " + keyword
+                                   : "OR KEYWORD " + keyword + " KEYWORD " + group_keyword;
+  Result<std::vector<uint32_t>> uids = SearchUids(ImapCommand("UID SEARCH " + criteria));
   if (!uids.ok()) {
     return uids.status();
   }
@@ -559,7 +576,8 @@ Result<std::vector<StoredLocation>> ImapSession::FindTagged(const std::string& f
   if (!keyword.ok()) {
     return keyword.status();
   }
-  return WithReconnect([&]() { return FindTaggedOnce(folder, *keyword); });
+  const std::string group_keyword = *GroupKeywordForTag(tag);
+  return WithReconnect([&]() { return FindTaggedOnce(folder, *keyword, group_keyword); });
 }
 
 Result<std::vector<StoredLocation>> ImapSession::FindByMessageId(const std::string& folder,
@@ -627,6 +645,12 @@ Status ImapSession::ClearTag(const StoredLocation& location, const std::string& 
   Result<std::string> keyword = KeywordForTag(tag);
   if (!keyword.ok()) {
     return keyword.status();
+  }
+  // The copy carries the keyword of the whole tag after Move() and the
+  // group keyword after MoveBatch(); removing both covers either.
+  const std::string group_keyword = *GroupKeywordForTag(tag);
+  if (group_keyword != *keyword) {
+    *keyword += " " + group_keyword;
   }
   return WithReconnect([&]() -> Status {
     Result<SelectedFolder> selected = SelectLocation(location);
@@ -764,11 +788,18 @@ Status ImapSession::FetchFolderOnce(const std::vector<StoredLocation>& locations
 
 std::vector<Status> ImapSession::ClearTags(const std::vector<TaggedLocation>& copies) {
   std::vector<Status> results(copies.size());
+  if (Status connected = client_->Connect(); !connected.ok()) {
+    return std::vector<Status>(copies.size(), connected);
+  }
+  // The keywords that MoveBatch() stored on this server: one per group
+  // where it sends UID MOVE, one per copy where it falls back to Move().
+  const bool by_group = MovesByGroup();
   std::vector<std::string> keywords(copies.size());
   std::vector<const StoredLocation*> pointers;
   std::vector<size_t> copy_of_pointer;
   for (size_t i = 0; i < copies.size(); ++i) {
-    Result<std::string> keyword = KeywordForTag(copies[i].tag);
+    Result<std::string> keyword =
+        by_group ? GroupKeywordForTag(copies[i].tag) : KeywordForTag(copies[i].tag);
     if (!keyword.ok()) {
       results[i] = keyword.status();
       continue;
@@ -833,10 +864,14 @@ Status ImapSession::ClearFolderTagsOnce(const std::vector<TaggedLocation>& copie
   std::vector<uint32_t> all_uids;
   for (size_t start = 0; start < current.size(); start += kCopiesPerStore) {
     std::vector<uint32_t> uids;
-    std::string keyword_list;
+    std::set<std::string> keyword_set;
     for (size_t j = start; j < std::min(current.size(), start + kCopiesPerStore); ++j) {
       uids.push_back(copies[current[j]].location.uid);
-      keyword_list += (keyword_list.empty() ? "" : " ") + keywords[current[j]];
+      keyword_set.insert(keywords[current[j]]);
+    }
+    std::string keyword_list;
+    for (const std::string& keyword : keyword_set) {
+      keyword_list += (keyword_list.empty() ? "" : " ") + keyword;
     }
     all_uids.insert(all_uids.end(), uids.begin(), uids.end());
     commands.emplace_back("UID STORE " + FormatUidSet(uids) + " -FLAGS.SILENT (" + keyword_list +

@@ -53,14 +53,15 @@ class ImapSession : public MailboxSession {
   // One UID FETCH of the bodies per folder, passed to `visit` as they arrive.
   void FetchEach(const std::vector<StoredLocation>& locations,
                  const std::function<void(size_t, Result<std::string>)>& visit) override;
-  // Per source folder: one UID FETCH to check the copies are there, one
-  // pipelined flight of UID STOREs that tag them and one UID MOVE; then one
-  // UID FETCH in the destination confirms each copy by COPYUID and its tag.
+  // Per source folder: one UID FETCH to check the copies are there, one UID
+  // STORE per tag group that marks them with the group keyword and one UID
+  // MOVE; then one UID FETCH in the destination confirms each copy by
+  // COPYUID and its group keyword.
   // Without MOVE (or with use_move_command off) it moves copy by copy.
   std::vector<Result<StoredLocation>> MoveBatch(const std::vector<TaggedLocation>& moves,
                                                 const std::string& folder) override;
-  // Per folder: one UID STORE that removes all the tags and one UID FETCH
-  // that reports copies no longer there, sent together.
+  // Per folder: one UID STORE that removes the keywords MoveBatch() stored
+  // and one UID FETCH that reports copies no longer there, sent together.
   std::vector<Status> ClearTags(const std::vector<TaggedLocation>& copies) override;
 
  private:
@@ -75,6 +76,13 @@ class ImapSession : public MailboxSession {
   // Returns the keyword `$Reclaim<tag>`, or kInvalidArgument for a tag that
   // is not 1 to 32 ASCII letters and digits.
   static Result<std::string> KeywordForTag(const std::string& tag);
+  // Returns the keyword of the tag's group, `$Reclaim` and the tag's first
+  // kMoveTagGroupLength characters, with the errors of KeywordForTag().
+  static Result<std::string> GroupKeywordForTag(const std::string& tag);
+  // Returns whether MoveBatch() sends UID MOVE and marks the copies with
+  // their group keyword; otherwise it calls Move(), which marks each copy
+  // with the keyword of its whole tag. Valid while connected.
+  bool MovesByGroup() const;
 
   // Runs `operation`, and once more after logging in again when the
   // connection dropped during it. Not after a change was sent: the change
@@ -129,8 +137,11 @@ class ImapSession : public MailboxSession {
   Result<std::vector<uint32_t>> SearchUids(const ImapCommand& command);
   Result<std::vector<StoredLocation>> FetchLocations(const SelectedFolder& folder,
                                                      const std::string& uid_set);
+  // Finds the messages in `folder` that carry `keyword` or, when not empty,
+  // `group_keyword`.
   Result<std::vector<StoredLocation>> FindTaggedOnce(const std::string& folder,
-                                                     const std::string& keyword);
+                                                     const std::string& keyword,
+                                                     const std::string& group_keyword = {});
 
   Result<StoredLocation> MoveOnce(const StoredLocation& location, const std::string& folder,
                                   const std::string& keyword);
@@ -147,7 +158,7 @@ class ImapSession : public MailboxSession {
   // State of one MoveBatch() copy between its steps.
   struct BatchMove {
     size_t index = 0;  // in the caller's `moves`
-    std::string keyword;
+    std::string keyword;             // the group keyword
     bool done = false;               // its result is final
     bool missing = false;            // the source UID was gone before the move
     bool moved = false;              // UID MOVE was sent for it

@@ -279,7 +279,7 @@ std::vector<Result<StoredLocation>> ImapSession::MoveBatch(const std::vector<Tag
     const StoredLocation& location = moves[i].location;
     state[i].index = i;
     state[i].done = true;
-    Result<std::string> keyword = KeywordForTag(moves[i].tag);
+    Result<std::string> keyword = GroupKeywordForTag(moves[i].tag);
     if (!keyword.ok()) {
       results[i] = keyword.status();
     } else if (folder == location.folder || (IsInboxName(folder) && IsInboxName(location.folder))) {
@@ -328,54 +328,66 @@ std::vector<Result<StoredLocation>> ImapSession::MoveBatch(const std::vector<Tag
     }
   }
 
-  // A source that was gone may have been moved by an earlier call with the
-  // same tag.
+  // A source that was gone may have been moved by an earlier Move() with
+  // the same tag, which marks the copy with the keyword of the whole tag.
+  // The group keyword would also match the other copies of the batch.
   for (BatchMove& move : state) {
     if (move.missing && !move.done) {
+      const std::string copy_keyword = *KeywordForTag(moves[move.index].tag);
       results[move.index] = WithReconnect(
-          [&] { return FindEarlierMove(moves[move.index].location, folder, move.keyword); });
+          [&] { return FindEarlierMove(moves[move.index].location, folder, copy_keyword); });
     }
   }
   return results;
 }
 
-// Tags each copy of `to_move` with its own keyword, in the selected folder:
-// one STORE per copy, sent together because they touch different messages.
-// Dovecot 2.3.19 with Maildir rewrites and fsyncs a folder's keyword file
-// for each of its first 26 keyword names. On the 2-core benchmark machine
-// ten such STOREs took about 80 ms one by one and 15 to 19 ms pipelined,
-// because Dovecot then merges the writes. A copy whose STORE fails is done
-// with that error.
+// Tags the copies of `to_move` in the selected folder with their group
+// keyword: one UID STORE per keyword, which for the copies of one batch is
+// a single STORE. Dovecot 2.3.19 with Maildir rewrites and fsyncs a
+// folder's keyword file for each new keyword name among its first 26, so
+// one keyword per batch instead of one per copy saves that work for all
+// copies but one. A copy whose STORE fails is done with that error.
 Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
                               const std::vector<BatchMove*>& to_move,
                               std::vector<Result<StoredLocation>>& results) {
-  constexpr size_t kStoresPerFlight = 32;
-  for (size_t start = 0; start < to_move.size(); start += kStoresPerFlight) {
-    const size_t end = std::min(to_move.size(), start + kStoresPerFlight);
-    std::vector<ImapCommand> stores;
-    for (size_t j = start; j < end; ++j) {
-      stores.emplace_back("UID STORE " + std::to_string(moves[to_move[j]->index].location.uid) +
-                          " +FLAGS.SILENT (" + to_move[j]->keyword + ")");
+  std::map<std::string, std::vector<BatchMove*>> by_keyword;
+  for (BatchMove* move : to_move) {
+    by_keyword[move->keyword].push_back(move);
+  }
+  std::vector<ImapCommand> stores;
+  std::vector<const std::vector<BatchMove*>*> store_moves;
+  for (const auto& [keyword, group] : by_keyword) {
+    std::vector<uint32_t> uids;
+    for (const BatchMove* move : group) {
+      uids.push_back(moves[move->index].location.uid);
     }
-    Result<std::vector<ImapReply>> replies = client_->ExecutePipelined(stores);
-    if (!replies.ok()) {
-      return replies.status();
+    std::sort(uids.begin(), uids.end());
+    uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
+    stores.emplace_back("UID STORE " + FormatUidSet(uids) + " +FLAGS.SILENT (" + keyword + ")");
+    store_moves.push_back(&group);
+  }
+  Result<std::vector<ImapReply>> replies = client_->ExecutePipelined(stores);
+  if (!replies.ok()) {
+    return replies.status();
+  }
+  for (size_t s = 0; s < stores.size(); ++s) {
+    const ImapReply& reply = (*replies)[s];
+    if (reply.ok()) {
+      continue;
     }
-    for (size_t j = start; j < end; ++j) {
-      const ImapReply& reply = (*replies)[j - start];
-      if (!reply.ok()) {
-        results[to_move[j]->index] = Status::Internal(
-            "IMAP command '" + stores[j - start].Describe() + "' for " + address_ + " on " +
-            client_->url() + " failed: " + reply.status + " " + reply.text);
-        to_move[j]->done = true;
-      }
+    for (BatchMove* move : *store_moves[s]) {
+      results[move->index] =
+          Status::Internal("IMAP command '" + stores[s].Describe() + "' for " + address_ + " on " +
+                           client_->url() + " failed: " + reply.status + " " + reply.text);
+      move->done = true;
     }
   }
   return Status::Ok();
 }
 
 // Moves the copies of `batch`, all in one source folder: checks they are
-// there, tags each with its own keyword and moves them with one UID MOVE.
+// there, tags them with their group keyword and moves them with one UID
+// MOVE.
 // Marks copies that are gone as `missing` and moved copies as `moved`.
 Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
                                    const std::vector<BatchMove*>& batch, const std::string& folder,
@@ -501,8 +513,9 @@ Result<ImapReply> ImapSession::SendMove(const std::string& uid_set, const std::s
 }
 
 // Confirms each moved copy in `folder`: the UID that COPYUID gave must
-// exist and carry the copy's tag. Copies that fail this are looked up by
-// their tag one by one.
+// exist and carry the copy's group keyword. Copies that fail this are
+// looked up one by one, which without COPYUID succeeds only for a group
+// keyword that is on one message.
 Status ImapSession::ConfirmMovedOnce(const std::vector<TaggedLocation>& moves,
                                      const std::vector<BatchMove*>& moved,
                                      const std::string& folder,

@@ -426,9 +426,13 @@ Status Remediator::MoveBatch(std::vector<Step>* steps, JournalAction action) {
   {
     Database::Transaction transaction(db_);
     if (!transaction.status().ok()) return transaction.status();
+    // The tags of a batch share their group, so a connector can mark all
+    // copies of the batch with one mark (connector.h).
+    const std::string group = RandomId().substr(0, kMoveTagGroupLength);
+    size_t copy_number = 0;
     for (Step& step : *steps) {
       if (step.outcome) continue;
-      step.tag = RandomId().substr(0, 16);
+      step.tag = group + std::to_string(copy_number++);
       Result<int64_t> journal = incidents_->BeginMove(step.row->row_id, action, step.location,
                                                       step.to_folder, step.tag, Now());
       if (!journal.ok()) return journal.status();
@@ -561,43 +565,133 @@ Status Remediator::Restore(const std::string& restore_id, JobControl* control) {
   return RunMoves(todo, JournalAction::kRestore, control);
 }
 
-Status Remediator::RecoverEntry(const JournalEntry& entry) {
-  Result<StoredRow> row = incidents_->Row(entry.row_id);
-  if (!row.ok()) return row.status();
+// Settles the open journal entries of one mailbox in one transaction, so a
+// crash during recovery leaves either all of them open or none.
+//
+// A candidate for a moved copy is a message in the destination that
+// FindTagged() returns for the entry's tag and whose SHA-256 equals the
+// indexed one. FindTagged() may return every copy of the tag's group, and
+// copies of one message are identical, so each candidate is claimed by one
+// entry only. Entries whose source is gone claim first, because a source
+// that is still there was not moved: IMAP never reuses a UID, and a Maildir
+// rename is atomic. The exception is a Maildir link(2) fallback cut short
+// between link and unlink, which leaves the tagged name in the destination
+// too, so a present source still claims a leftover candidate.
+Status Remediator::RecoverMailbox(const std::vector<const JournalEntry*>& entries) {
+  struct Entry {
+    const JournalEntry* journal = nullptr;
+    StoredRow row;
+    bool source_present = false;
+    std::vector<StoredLocation> candidates;
+  };
+  std::vector<Entry> open;
+  for (const JournalEntry* journal : entries) {
+    Result<StoredRow> row = incidents_->Row(journal->row_id);
+    if (!row.ok()) return row.status();
+    open.push_back({journal, std::move(*row), false, {}});
+  }
   Status open_error;
-  MailboxSession* session = SessionFor(row->connection, row->view.mailbox, &open_error);
+  MailboxSession* session =
+      SessionFor(open.front().row.connection, open.front().row.view.mailbox, &open_error);
   if (!session) return open_error;
 
-  // The tagged copy in the destination proves the move happened.
-  Result<std::vector<StoredLocation>> tagged = session->FindTagged(entry.to_folder, entry.tag);
-  if (!tagged.ok()) return tagged.status();
-  if (!tagged->empty()) {
-    RowOutcome outcome;
-    outcome.status = entry.action == JournalAction::kRemove ? MessageStatus::kRemoved
-                                                            : MessageStatus::kRestored;
-    outcome.location = tagged->front();
-    outcome.moved_to = entry.to_folder;
-    if (Status s = incidents_->FinishMove(entry.id, outcome, Now()); !s.ok()) return s;
-    (void)session->ClearTag(tagged->front(), entry.tag);
-    return Status::Ok();
+  for (Entry& entry : open) {
+    Result<std::string> source = session->Fetch(entry.journal->from);
+    if (!source.ok() && source.status().code() != StatusCode::kNotFound) return source.status();
+    entry.source_present = source.ok();
+    Result<std::vector<StoredLocation>> tagged =
+        session->FindTagged(entry.journal->to_folder, entry.journal->tag);
+    if (!tagged.ok()) return tagged.status();
+    entry.candidates = std::move(*tagged);
   }
 
-  // Not moved: the step can run again if the copy is still at its source.
-  Result<std::string> source = session->Fetch(entry.from);
-  if (source.ok()) return incidents_->AbortMove(entry.id, Now());
-  if (source.status().code() == StatusCode::kNotFound) {
-    return incidents_->FinishMove(entry.id, Failed(NotDoneReason(entry.action)), Now());
+  // The SHA-256 of each candidate, read once.
+  std::map<std::string, std::string> digests;
+  const auto place = [](const StoredLocation& location) {
+    return location.folder + "\n" + std::to_string(location.uid_validity) + "\n" +
+           std::to_string(location.uid) + "\n" + location.file;
+  };
+  std::set<std::string> claimed;
+  const auto claim = [&](Entry& entry) -> Result<std::optional<StoredLocation>> {
+    for (const StoredLocation& candidate : entry.candidates) {
+      const std::string key = place(candidate);
+      if (claimed.count(key) > 0) continue;
+      if (!entry.row.raw_sha256.empty()) {
+        auto digest = digests.find(key);
+        if (digest == digests.end()) {
+          Result<std::string> bytes = session->Fetch(candidate);
+          if (!bytes.ok() && bytes.status().code() != StatusCode::kNotFound) {
+            return bytes.status();
+          }
+          digest = digests.emplace(key, bytes.ok() ? Sha256Hex(*bytes) : std::string()).first;
+        }
+        if (digest->second != entry.row.raw_sha256) continue;
+      }
+      claimed.insert(key);
+      return std::optional<StoredLocation>(candidate);
+    }
+    return std::optional<StoredLocation>();
+  };
+
+  std::vector<std::optional<RowOutcome>> outcomes(open.size());
+  for (bool source_present : {false, true}) {
+    for (size_t i = 0; i < open.size(); ++i) {
+      Entry& entry = open[i];
+      if (entry.source_present != source_present) continue;
+      Result<std::optional<StoredLocation>> moved = claim(entry);
+      if (!moved.ok()) return moved.status();
+      if (moved->has_value()) {
+        RowOutcome outcome;
+        outcome.status = entry.journal->action == JournalAction::kRemove
+                             ? MessageStatus::kRemoved
+                             : MessageStatus::kRestored;
+        outcome.location = **moved;
+        outcome.moved_to = entry.journal->to_folder;
+        outcomes[i] = outcome;
+      } else if (!source_present) {
+        outcomes[i] = Failed(NotDoneReason(entry.journal->action));
+      }
+      // Not moved and still at its source: the step runs again.
+    }
   }
-  return source.status();
+
+  {
+    Database::Transaction transaction(db_);
+    if (!transaction.status().ok()) return transaction.status();
+    for (size_t i = 0; i < open.size(); ++i) {
+      const int64_t id = open[i].journal->id;
+      Status s = outcomes[i] ? incidents_->FinishMove(id, *outcomes[i], Now())
+                             : incidents_->AbortMove(id, Now());
+      if (!s.ok()) return s;
+    }
+    if (Status s = transaction.Commit(); !s.ok()) return s;
+  }
+  for (size_t i = 0; i < open.size(); ++i) {
+    if (outcomes[i] && outcomes[i]->location) {
+      (void)session->ClearTag(*outcomes[i]->location, open[i].journal->tag);
+    }
+  }
+  return Status::Ok();
 }
 
 Status Remediator::Recover() {
   Result<std::vector<JournalEntry>> entries = incidents_->UnfinishedMoves();
   if (!entries.ok()) return entries.status();
-  Status first_error;
+  // Entries grouped by mailbox, in journal order.
+  std::map<std::string, std::vector<const JournalEntry*>> by_mailbox;
+  std::vector<std::string> order;
   for (const JournalEntry& entry : *entries) {
-    Status s = RecoverEntry(entry);
-    // One unreachable mailbox must not block the others; the entry stays
+    Result<StoredRow> row = incidents_->Row(entry.row_id);
+    if (!row.ok()) return row.status();
+    std::string key = row->connection + "\n" + row->view.mailbox;
+    auto [found, added] = by_mailbox.try_emplace(key);
+    if (added) order.push_back(key);
+    found->second.push_back(&entry);
+  }
+  Status first_error;
+  for (const std::string& key : order) {
+    Status s = RecoverMailbox(by_mailbox[key]);
+    // One unreachable mailbox must not block the others; its entries stay
     // open and the next start tries again.
     if (!s.ok() && first_error.ok()) first_error = s;
   }

@@ -124,7 +124,7 @@ class Remediator {
   Status MoveBatch(std::vector<Step>* steps, JournalAction action);
   Status RunMoves(const std::vector<const StoredRow*>& rows, JournalAction action,
                   JobControl* control);
-  Status RecoverEntry(const JournalEntry& entry);
+  Status RecoverMailbox(const std::vector<const JournalEntry*>& entries);
   UnixSeconds Now() const { return options_.clock(); }
 
   Database* db_;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "sync-server/mailbox/imap_client.h"
 #include "sync-server/mailbox/imap_connector.h"
 #include "sync-server/mailbox/imap_protocol.h"
 #include "tests/server/dovecot_harness.h"
@@ -383,6 +384,40 @@ TEST_CASE("IMAP connector settings validation") {
       CHECK(created.status().field() == c.field);
     }
   }
+}
+
+TEST_CASE("IMAP client capabilities after login") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  ImapLogin login;
+  login.url = dovecot->url() + "/";
+  login.username = std::string(kUser) + "*" + dovecot->master_user();
+  login.password = dovecot->master_password();
+  login.timeout_seconds = 10;
+  ImapClient client(login);
+  REQUIRE(client.Connect().ok());
+  // The list taken from the login reply must equal what CAPABILITY returns
+  // in the authenticated state.
+  Result<ImapReply> reply = client.Execute(ImapCommand("CAPABILITY"));
+  REQUIRE(reply.ok());
+  REQUIRE(reply->ok());
+  size_t listed = 0;
+  for (const ImapResponse& response : reply->untagged) {
+    if (response.name != "CAPABILITY") {
+      continue;
+    }
+    for (const ImapValue& value : response.values) {
+      INFO("capability " << value.text);
+      CHECK(client.HasCapability(ImapUpperCase(value.text)));
+      ++listed;
+    }
+  }
+  CHECK(listed > 0);
+  CHECK(client.HasCapability("MOVE"));
+  CHECK(client.HasCapability("UIDPLUS"));
+  CHECK_FALSE(client.HasCapability("X-NOT-OFFERED"));
 }
 
 TEST_CASE("IMAP connector lists and fetches") {

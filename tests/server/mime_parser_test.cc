@@ -711,5 +711,115 @@ TEST_CASE("ParseMessage without text body keeps body warnings") {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Parsing only the header block of a leaf message with GMime must give the
+// same record as letting GMime scan the whole body.
+
+void CheckSameRecord(const std::string& raw) {
+  ParseOptions full;
+  full.scan_leaf_bodies = true;
+  ParseOptions prefix;
+  prefix.scan_leaf_bodies = false;
+  for (const bool text_body : {false, true}) {
+    INFO("text_body: " << text_body);
+    full.text_body = text_body;
+    prefix.text_body = text_body;
+    const ParsedMessage expected = ParseMessage(raw, full);
+    const ParsedMessage actual = ParseMessage(raw, prefix);
+    CHECK(actual.message_id == expected.message_id);
+    CHECK(actual.message_id_malformed == expected.message_id_malformed);
+    CHECK(actual.synthetic_key == expected.synthetic_key);
+    CHECK(actual.alias_ids == expected.alias_ids);
+    CHECK(actual.contained_ids == expected.contained_ids);
+    CHECK(actual.in_reply_to == expected.in_reply_to);
+    CHECK(actual.sender == expected.sender);
+    CHECK(actual.sender_display == expected.sender_display);
+    CHECK(actual.recipients == expected.recipients);
+    CHECK(actual.subject == expected.subject);
+    CHECK(actual.raw_subject == expected.raw_subject);
+    CHECK(actual.date == expected.date);
+    CHECK(actual.size == expected.size);
+    CHECK(actual.text_body == expected.text_body);
+    CHECK(actual.text_body_truncated == expected.text_body_truncated);
+    CHECK(actual.warnings == expected.warnings);
+    REQUIRE(actual.attachments.size() == expected.attachments.size());
+    for (size_t i = 0; i < expected.attachments.size(); ++i) {
+      INFO("attachment " << i);
+      CHECK(actual.attachments[i].filename == expected.attachments[i].filename);
+      CHECK(actual.attachments[i].content_type == expected.attachments[i].content_type);
+      CHECK(actual.attachments[i].size == expected.attachments[i].size);
+      CHECK(actual.attachments[i].sha256 == expected.attachments[i].sha256);
+      CHECK(actual.attachments[i].md5 == expected.attachments[i].md5);
+      CHECK(actual.attachments[i].depth == expected.attachments[i].depth);
+      CHECK(actual.attachments[i].origin == expected.attachments[i].origin);
+      CHECK(actual.attachments[i].undecodable == expected.attachments[i].undecodable);
+    }
+  }
+}
+
+TEST_CASE("ParseMessage header-only GMime parse of leaf messages") {
+  // Built here: leaf bodies longer than the prefix GMime gets, in each
+  // transfer encoding, with and without a final line break.
+  std::string long_text;
+  for (int i = 0; i < 400; ++i)
+    long_text += "line " + std::to_string(i) + " of the body\r\n";
+  std::string long_base64;
+  for (int i = 0; i < 200; ++i)
+    long_base64 += "SGVsbG8sIHdvcmxkISBIZWxsbywgd29ybGQhIEhlbGxvLCB3b3JsZCEg\r\n";
+  const std::string headers =
+      "From: a@example.com\r\nTo: b@example.com\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n"
+      "Message-ID: <leaf@example.com>\r\n";
+  const std::vector<std::string> built = {
+      headers + "Content-Type: text/plain\r\n\r\n" + long_text,
+      headers + "Content-Type: text/plain\r\n\r\n" + long_text + "no final line break",
+      headers + "Content-Type: text/html; charset=utf-8\r\n\r\n<p>" + long_text,
+      headers + "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+          long_base64,
+      headers +
+          "Content-Type: application/pdf; name=\"a.pdf\"\r\n"
+          "Content-Transfer-Encoding: base64\r\n\r\n" +
+          long_base64,
+      headers + "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+          long_base64,
+      headers + "\r\n" + long_text + "begin 644 x.bin\r\n#86)C\r\n`\r\nend\r\n",
+      headers +
+          "Content-Type: text/plain\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n"
+          "Content-Type: text/plain\r\n\r\n" +
+          long_text + "--x--\r\n",
+      headers + "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\n" + long_text +
+          "--x--\r\n",
+      headers + "Content-Type: message/rfc822\r\n\r\n" + headers + "\r\n" + long_text,
+  };
+  for (size_t i = 0; i < built.size(); ++i) {
+    INFO("built message " << i);
+    CheckSameRecord(built[i]);
+  }
+
+  for (const char* name :
+       {"attachment-names.eml", "broken-multipart.eml", "empty.eml", "forwarded-base64.eml",
+        "forwarded-nested.eml", "headers-only.eml", "messy-base64.eml", "no-message-id.eml",
+        "uuencoded-body.eml", "subject-unknown-charset.eml"}) {
+    INFO("fixture: " << name);
+    const std::optional<std::string> raw = testing::ReadFile(FixturePath(name));
+    REQUIRE(raw.has_value());
+    CheckSameRecord(*raw);
+  }
+
+  const std::string corpus = testing::ExternalInputsDir() + "/corpus/eml";
+  const std::optional<std::string> manifest_text = testing::ReadFile(corpus + "/MANIFEST.json");
+  if (!manifest_text) {
+    MESSAGE("corpus part skipped: corpus/eml/MANIFEST.json not found in "
+            << testing::ExternalInputsDir() << "; set RECLAIM_SHARED_INPUTS");
+    return;
+  }
+  for (const nlohmann::json& entry : nlohmann::json::parse(*manifest_text).at("files")) {
+    const std::string file = entry.at("file").get<std::string>();
+    INFO("corpus file: " << file);
+    const std::optional<std::string> raw = testing::ReadFile(corpus + "/" + file);
+    REQUIRE(raw.has_value());
+    CheckSameRecord(*raw);
+  }
+}
+
 }  // namespace
 }  // namespace reclaim
