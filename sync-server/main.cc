@@ -9,6 +9,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <ctime>
 #include <fstream>
@@ -364,9 +366,20 @@ int main(int argc, char** argv) {
       return ExportIncidentsCsv(store, *rows, AllIncidentColumns(), CsvOptions{});
     });
     if (export_output.empty()) {
-      std::fwrite(csv.data(), 1, csv.size(), stdout);
-    } else {
-      std::ofstream(export_output, std::ios::binary) << csv;
+      bool written = std::fwrite(csv.data(), 1, csv.size(), stdout) == csv.size();
+      if (std::fflush(stdout) != 0 || !written) {
+        return Fail(Status::Unavailable("writing the export to standard output failed: " +
+                                        std::string(std::strerror(errno))));
+      }
+      return 0;
+    }
+    std::ofstream out(export_output, std::ios::binary);
+    out << csv;
+    out.close();
+    if (!out) {
+      return Fail(Status::Invalid("output", "cannot write " + export_output + ": " +
+                                                std::strerror(errno) +
+                                                "; check the folder exists and is writable"));
     }
     return 0;
   }

@@ -1,6 +1,7 @@
 #include "sync-server/http/api_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -89,6 +90,14 @@ void ApiServer::Setup() {
   // this timeout ends, so it bounds how long SIGTERM waits for a browser
   // that keeps its connection open. Busy connections are not affected.
   server.set_keep_alive_timeout(2);
+  // cpp-httplib's default socket options add SO_REUSEPORT, with which a
+  // second server on the same port binds too and the kernel splits the
+  // connections between them. SO_REUSEADDR alone still allows a restart
+  // while old connections are in TIME_WAIT.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   // Small responses would otherwise wait for delayed acknowledgements.
   server.set_tcp_nodelay(true);
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
@@ -155,7 +164,8 @@ Result<int> ApiServer::Bind(const std::string& address, int port) {
   if (port != 0 && !server_->bind_to_port(address, port)) bound = -1;
   if (bound < 0) {
     return Status::Unavailable("cannot listen on " + address + ":" + std::to_string(port) +
-                               ": the port may be in use; choose another with --port");
+                               ": the port is in use or the address is not one of this"
+                               " machine's; choose another with --port or --address");
   }
   return bound;
 }

@@ -472,6 +472,17 @@ TEST_CASE("api server stop before run") {
   }
 }
 
+TEST_CASE("api server port already in use") {
+  // A second server on a port another one listens on must fail to bind:
+  // with SO_REUSEPORT both would accept, each with its own database.
+  ApiTestServer server;
+  ApiServer second(&server.app());
+  Result<int> bound = second.Bind("127.0.0.1", server.port());
+  REQUIRE_FALSE(bound.ok());
+  CHECK(bound.status().message().find(std::to_string(server.port())) != std::string::npos);
+  CHECK(bound.status().message().find("in use") != std::string::npos);
+}
+
 // ---------------------------------------------------------------------------
 // Incidents, remediation, removal and restore
 
@@ -2142,6 +2153,15 @@ TEST_CASE("api command line remediation") {
   CHECK(to_file.exit_code == 0);
   CHECK(to_file.out.empty());
   CHECK(ReadFile(output) == run({"export", "--query", "types=restore"}).out);
+
+  // An output file that cannot be written is an error, not a silent success.
+  const std::string unwritable = scratch.path + "/no-such-folder/queue.csv";
+  CommandResult not_written = run({"export", "--output", unwritable});
+  CHECK(not_written.exit_code == 1);
+  CHECK(StartsWith(LastLine(not_written.err), "reclaim-server: output: cannot write " + unwritable));
+  CommandResult full_disk = run({"export", "--output", "/dev/full"});
+  CHECK(full_disk.exit_code == 1);
+  CHECK(StartsWith(LastLine(full_disk.err), "reclaim-server: output: cannot write /dev/full"));
 
   CommandResult bad_query = run({"export", "--query", "pageSize=49"});
   CHECK(bad_query.exit_code == 1);
