@@ -89,6 +89,27 @@ Result<Remediator::Lookup> Remediator::Validate(const RemediationRequest& reques
                              " Message-ID or by the hash of a non-empty attachment");
     }
   } else {
+    // Every Message-ID has an @ (RFC 5322 msg-id), so a value without one
+    // is a mistyped hash or not an identifier at all. Searching for it would
+    // open an incident that can never find a copy.
+    if (identifier.find('@') == std::string::npos) {
+      std::string bare = identifier;
+      if (bare.size() >= 2 && bare.front() == '<' && bare.back() == '>')
+        bare = bare.substr(1, bare.size() - 2);
+      size_t hex = 0;
+      for (char c : bare) hex += std::isxdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+      if (bare.size() >= 16 && hex + 1 >= bare.size()) {
+        return Status::Invalid("identifier",
+                               "'" + identifier + "' looks like a hash but has " +
+                                   std::to_string(bare.size()) + " characters" +
+                                   (hex == bare.size() ? "" : ", one of them not a hex digit") +
+                                   ": a SHA-256 has 64 hex digits and an MD5 32; copy the whole"
+                                   " hash");
+      }
+      return Status::Invalid("identifier", "'" + identifier + "' is neither an attachment hash"
+                                           " (64 or 32 hex digits) nor a Message-ID (which"
+                                           " contains @, like <id@host.example>)");
+    }
     Result<MessageId> id = NormalizeMessageId(identifier, "identifier");
     if (!id.ok()) return id.status();
     lookup.key = MessageIdKey(*id);

@@ -222,6 +222,28 @@ TEST_CASE("remediation request validation") {
   inverted.start = kNow;
   inverted.end = kNow - 10;
   CHECK(engine.remediator->Identify(inverted).status().field() == "end");
+
+  // Values without an @ are neither hashes nor Message-IDs; the message says
+  // which mistake it most likely is.
+  struct Mistake {
+    std::string identifier;
+    std::string expected_text;
+  };
+  const std::string sha256 = "4f3c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
+  const Mistake mistakes[] = {
+      {sha256.substr(0, 63), "looks like a hash but has 63 characters: a SHA-256 has 64"},
+      {"<" + sha256.substr(0, 31) + ">", "looks like a hash but has 31 characters"},
+      {sha256.substr(0, 63) + "g", "has 64 characters, one of them not a hex digit"},
+      {"not-hex-zz", "is neither an attachment hash"},
+      {"<12345.67890>", "is neither an attachment hash"},
+  };
+  for (const Mistake& mistake : mistakes) {
+    INFO("identifier '" << mistake.identifier << "'");
+    Result<Incident> incident = engine.remediator->Identify(ByIdentifier(mistake.identifier));
+    REQUIRE_FALSE(incident.ok());
+    CHECK(incident.status().field() == "identifier");
+    CHECK(incident.status().message().find(mistake.expected_text) != std::string::npos);
+  }
   // Nothing was half-written by the rejected requests.
   CHECK(engine.repository->All()->empty());
 }
