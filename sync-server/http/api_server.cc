@@ -100,8 +100,16 @@ void ApiServer::Setup() {
   });
   // Small responses would otherwise wait for delayed acknowledgements.
   server.set_tcp_nodelay(true);
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  server.set_pre_routing_handler([](const httplib::Request& request, httplib::Response&) {
     request_start = std::chrono::steady_clock::now();
+    // A request with neither Content-Length nor Transfer-Encoding has no
+    // body (RFC 9112, section 6.3), as `curl -X POST` without -d sends.
+    // cpp-httplib 0.11 reads such a body until its read timeout instead and
+    // then answers 400, so the length is set to 0 before it reads. The
+    // request object is the server's own, mutable one.
+    if (!request.has_header("Content-Length") && !request.has_header("Transfer-Encoding")) {
+      const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server.set_logger([](const httplib::Request& request, const httplib::Response& response) {

@@ -3,9 +3,12 @@
 // SQLite file and servers started on 127.0.0.1.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -481,6 +484,40 @@ TEST_CASE("api server port already in use") {
   REQUIRE_FALSE(bound.ok());
   CHECK(bound.status().message().find(std::to_string(server.port())) != std::string::npos);
   CHECK(bound.status().message().find("in use") != std::string::npos);
+}
+
+// Sends `request` as it is over a new connection and returns what the
+// server sends back until it closes the connection or 10 s pass.
+std::string SendRaw(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  REQUIRE(send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string reply;
+  char buffer[4096];
+  for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;)
+    reply.append(buffer, static_cast<size_t>(n));
+  close(fd);
+  return reply;
+}
+
+TEST_CASE("api POST without Content-Length") {
+  // `curl -X POST` without -d sends neither Content-Length nor
+  // Transfer-Encoding; such a request has an empty body.
+  ApiTestServer server;
+  std::string reply = SendRaw(server.port(),
+                              "POST /api/v1/index HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                              "Authorization: Bearer " + server.Secret(Role::kAdmin) +
+                                  "\r\nConnection: close\r\n\r\n");
+  INFO("reply: " << reply);
+  CHECK(reply.rfind("HTTP/1.1 202", 0) == 0);
+  CHECK(reply.find("\"jobId\"") != std::string::npos);
 }
 
 // ---------------------------------------------------------------------------
