@@ -199,7 +199,16 @@ Result<ServerConfig> ParseConfig(const std::string& text, const std::string& bas
                            "TLS needs both tlsCertificate and tlsKey");
   }
   if (config.hold_folder.empty() || config.hold_folder.find_first_of("/.\\") == 0) {
-    return Status::Invalid("holdFolder", "invalid hold folder name '" + config.hold_folder + "'");
+    return Status::Invalid("holdFolder", "invalid hold folder name '" + config.hold_folder +
+                                             "': use a folder name such as Reclaim-Hold that"
+                                             " does not start with /, . or \\");
+  }
+  // Copies already in the hold folder are never found again, so a hold
+  // folder named INBOX would hide every new delivery from remediation.
+  if (LowerAscii(config.hold_folder) == "inbox") {
+    return Status::Invalid("holdFolder", "the hold folder cannot be INBOX, where mail is"
+                                         " delivered: use a folder of its own such as"
+                                         " Reclaim-Hold");
   }
   config.data_dir = Resolve(config.data_dir, base_dir);
   config.web_root = Resolve(config.web_root, base_dir);

@@ -177,6 +177,9 @@ std::vector<StoredRow> Remediator::PlanRows(const RemediationRequest& request,
     for (const IndexedMessage& copy : copies) {
       named.insert(named.end(), copy.recipients.begin(), copy.recipients.end());
     }
+    // A recipient named in the request is reported even when no copy names
+    // it, so "only the copy of X" never ends silently with nothing.
+    if (!request.to.empty()) named.push_back(request.to);
   }
   for (const std::string& raw_address : named) {
     std::string address = LowerAscii(raw_address);

@@ -114,6 +114,7 @@ TEST_CASE("remove by message id with criteria") {
   MaildirOrg org;
   org.AddUser("alice", "example.com");
   org.AddUser("bob", "example.com");
+  org.AddUser("carol", "example.com");  // has a mailbox but no copy
   std::string id = "<Campaign.7@Mail.Example.NET>";
   org.Deliver("alice", "example.com", InvoiceMessage(id, "alice@example.com, bob@example.com"));
   org.Deliver("bob", "example.com", InvoiceMessage(id, "alice@example.com, bob@example.com"));
@@ -142,6 +143,22 @@ TEST_CASE("remove by message id with criteria") {
   CHECK(FailureDisplay(engine.RowsByRecipient(second.id)["bob@example.com"].view) ==
         "Message was not found in mailbox.");
   CHECK(org.FilesContaining("bob", "example.com", "Campaign.7@").size() == 1);
+
+  // A recipient filter naming someone without a copy reports that recipient.
+  const std::pair<std::string, std::string> absent[] = {
+      {"carol@example.com", "Message was not found in mailbox."},
+      {"erin@example.com", "No connection for the user."},
+      {"dana@partner.example.net", "No connections are configured for the mailbox."},
+  };
+  for (const auto& [address, failure] : absent) {
+    INFO("to " << address);
+    RemediationRequest only = ByIdentifier(id);
+    only.to = address;
+    Incident third = engine.Remove(only);
+    CHECK(third.counts.identified == 1);
+    CHECK(third.counts.failed == 1);
+    CHECK(FailureDisplay(engine.RowsByRecipient(third.id)[address].view) == failure);
+  }
 }
 
 TEST_CASE("remediation failure reasons") {
