@@ -2,6 +2,7 @@
 // verdicts and the jobs that carry the moves out.
 #include "shared/json_values.h"
 #include "sync-server/http/router.h"
+#include "sync-server/mail/hashing.h"
 
 namespace reclaim {
 
@@ -148,6 +149,12 @@ void PostVerdicts(Router& router, const httplib::Request& http, httplib::Respons
     if (ClassifyIdentifier(hash) == IdentifierKind::kMessageId) {
       return SendError(response, Status::Invalid("hashes", "invalid hash " + DumpJson(item) +
                                                                ": use 64 or 32 hex digits"));
+    }
+    if (LowerAscii(hash) == kEmptySha256 || LowerAscii(hash) == kEmptyMd5) {
+      return SendError(response,
+                       Status::Invalid("hashes", DumpJson(item) + " is the hash of an empty file,"
+                                                 " which matches every empty attachment: leave"
+                                                 " it out of the verdicts"));
     }
   }
   for (const nlohmann::json& item : body->at("hashes")) {

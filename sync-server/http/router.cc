@@ -28,8 +28,9 @@ static_assert(std::size(kStatusMappings) == static_cast<size_t>(StatusCode::kInt
 
 std::string BearerToken(const httplib::Request& request) {
   std::string header = request.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (header.size() > prefix.size() && header.compare(0, prefix.size(), prefix) == 0) {
+  // The scheme name is case-insensitive (RFC 9110, section 11.1).
+  const std::string prefix = "bearer ";
+  if (header.size() > prefix.size() && LowerAscii(header.substr(0, prefix.size())) == prefix) {
     return header.substr(prefix.size());
   }
   return {};

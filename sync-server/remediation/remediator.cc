@@ -44,7 +44,7 @@ Result<Remediator::Lookup> Remediator::Validate(const RemediationRequest& reques
     return Status::Invalid("type", "restore incidents are created from an earlier incident,"
                                    " not from an identifier: use the restore action");
   }
-  if (request.reason.empty()) {
+  if (request.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::Invalid("reason", "missing reason: say why the message is remediated");
   }
   if (request.reason.size() > kMaxReasonLength) {

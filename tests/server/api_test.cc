@@ -1009,6 +1009,15 @@ TEST_CASE("api auth matrix") {
   httplib::Result empty = client.Get("/api/v1/session", {{"Authorization", "Bearer "}});
   REQUIRE(empty);
   CHECK(empty->status == 401);
+  // The scheme name is case-insensitive.
+  for (const char* scheme : {"bearer ", "BEARER "}) {
+    INFO("scheme '" << scheme << "'");
+    httplib::Result cased = client.Get(
+        "/api/v1/session",
+        {{"Authorization", std::string(scheme) + server.Secret(Role::kViewer)}});
+    REQUIRE(cased);
+    CHECK(cased->status == 200);
+  }
   for (const char* path :
        {"/api/v1/incidents", "/api/v1/incidents/export", "/api/v1/sync", "/api/v1/session",
         "/api/v1/settings", "/api/v1/jobs", "/api/v1/audit"}) {
@@ -1100,6 +1109,13 @@ TEST_CASE("api bad input table") {
       invalid("blank identifier", "POST", rem, R"({"identifier": "  ", "reason": "x"})", kR,
               "identifier"),
       invalid("missing reason", "POST", rem, json{{"identifier", payroll}}.dump(), kR, "reason"),
+      invalid("blank reason", "POST", rem, json{{"identifier", payroll}, {"reason", " \t "}}.dump(),
+              kR, "reason"),
+      invalid("truncated hash", "POST", rem,
+              json{{"identifier", std::string(63, 'a')}, {"reason", "x"}}.dump(), kR,
+              "identifier"),
+      invalid("empty-file verdict", "POST", "/api/v1/threat-intel/hashes",
+              R"({"hashes": ["d41d8cd98f00b204e9800998ecf8427e"]})", kR, "hashes"),
       invalid("numeric identifier", "POST", rem, R"({"identifier": 5, "reason": "x"})", kR,
               "identifier"),
       invalid("list reason", "POST", rem, json{{"identifier", payroll}, {"reason", {"x"}}}.dump(),
