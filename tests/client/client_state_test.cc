@@ -470,3 +470,83 @@ TEST_CASE("snapshot persists and resumes from its cursor") {
   CHECK_FALSE(bad.ok());
   CHECK(reopened.state.store().size() == 40);
 }
+
+TEST_CASE("a second remediation submit waits for the first one's answer") {
+  Fixture f;
+  f.LoginWith({});
+  RemediationForm form;
+  form.identifier = "<twice@example.com>";
+  form.reason = "Double click";
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  CHECK(f.state.remediation_in_flight());
+  Status again = f.state.SubmitRemediation(form);
+  CHECK(again.code() == StatusCode::kConflict);
+  CHECK(again.field() == "remediation");
+  std::vector<HttpRequest> requests = f.state.TakeRequests();
+  CHECK(std::count_if(requests.begin(), requests.end(),
+                      [](const HttpRequest& r) { return r.kind == RequestKind::kRemediate; }) == 1);
+
+  // A refused submit ends the wait too, so the user can correct and resend.
+  auto remediate = std::find_if(requests.begin(), requests.end(), [](const HttpRequest& r) {
+    return r.kind == RequestKind::kRemediate;
+  });
+  REQUIRE(remediate != requests.end());
+  f.state.OnResponse(*remediate, Reply(400, ErrorJson(400, "identifier", "not a Message-ID")));
+  CHECK_FALSE(f.state.remediation_in_flight());
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  CHECK(f.HasQueued(RequestKind::kRemediate));
+}
+
+TEST_CASE("a refused token is forgotten and the login box says why") {
+  for (RequestKind refused : {RequestKind::kSession, RequestKind::kSync}) {
+    CAPTURE(DisplayName(refused));
+    Fixture f;
+    f.state.Login("rcl_revoked");
+    REQUIRE(f.state.logged_in());
+    const std::string message = "unknown or revoked API token";
+    f.Answer(refused, Reply(401, ErrorJson(401, "", message)));
+    CHECK_FALSE(f.state.logged_in());
+    CHECK(f.state.token().empty());
+    CHECK(f.state.login_error() == "Server refused (" + message + ")");
+    std::string saved;
+    REQUIRE(f.state.TakePreferencesToSave(&saved));
+    CHECK(saved.find("rcl_revoked") == std::string::npos);
+
+    // The other request's 401 to the same token changes nothing more.
+    RequestKind other =
+        refused == RequestKind::kSession ? RequestKind::kSync : RequestKind::kSession;
+    f.Answer(other, Reply(401, ErrorJson(401, "", message)));
+    CHECK_FALSE(f.state.logged_in());
+    CHECK(f.state.login_error() == "Server refused (" + message + ")");
+
+    // A new login clears the reason and works as before.
+    f.state.Login("rcl_good");
+    CHECK(f.state.login_error().empty());
+    f.Answer(RequestKind::kSession,
+             Reply(200, R"({"tokenId":"t1","name":"t","role":"admin","organisation":"ACME"})"));
+    f.Answer(RequestKind::kSync, Reply(200, SnapshotJson(ManyIncidents(3), "c1")));
+    CHECK(f.state.logged_in());
+    CHECK(f.state.store().size() == 3);
+  }
+
+  // A 401 to a request sent with an older token leaves a newer login alone.
+  {
+    Fixture f;
+    f.state.Login("rcl_revoked");
+    HttpRequest stale_session = f.Expect(RequestKind::kSession);
+    f.Answer(RequestKind::kSync, Reply(401, ErrorJson(401, "", "revoked")));
+    REQUIRE_FALSE(f.state.logged_in());
+    f.state.Login("rcl_good");
+    f.state.OnResponse(stale_session, Reply(401, ErrorJson(401, "", "revoked")));
+    CHECK(f.state.logged_in());
+    CHECK(f.state.token() == "rcl_good");
+    CHECK(f.state.login_error().empty());
+  }
+
+  // Other refusals keep the token: a 500 is the server's fault, not the token's.
+  Fixture f;
+  f.state.Login("rcl_fine");
+  f.Answer(RequestKind::kSession, Reply(500, ErrorJson(500, "", "database locked")));
+  CHECK(f.state.logged_in());
+  CHECK(f.state.login_error().empty());
+}

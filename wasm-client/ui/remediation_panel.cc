@@ -44,11 +44,13 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
       form.notify_only = true;
     RecordWidget("remediation.action.notify_only");
 
-    if (ImGui::Button("Submit")) {
+    ImGui::BeginDisabled(state.remediation_in_flight());
+    if (ImGui::Button(state.remediation_in_flight() ? "Submitting..." : "Submit")) {
       Status status = state.SubmitRemediation(form);
       ui.remediation_error = status.ok() ? "" : status.message();
       ui.remediation_submitted = status.ok();
     }
+    ImGui::EndDisabled();
     RecordWidget("remediation.submit");
     ImGui::SameLine();
     if (ImGui::Button("Close"))
