@@ -508,6 +508,7 @@ TEST_CASE("a refused token is forgotten and the login box says why") {
     CHECK_FALSE(f.state.logged_in());
     CHECK(f.state.token().empty());
     CHECK(f.state.login_error() == "Server refused (" + message + ")");
+    CHECK(f.TestState()["loginError"] == "Server refused (" + message + ")");
     std::string saved;
     REQUIRE(f.state.TakePreferencesToSave(&saved));
     CHECK(saved.find("rcl_revoked") == std::string::npos);
@@ -549,4 +550,32 @@ TEST_CASE("a refused token is forgotten and the login box says why") {
   f.Answer(RequestKind::kSession, Reply(500, ErrorJson(500, "", "database locked")));
   CHECK(f.state.logged_in());
   CHECK(f.state.login_error().empty());
+}
+
+TEST_CASE("remediation result follows the synced counts") {
+  Fixture f;
+  f.LoginWith({});
+  RemediationForm form;
+  form.identifier = "<counted@example.com>";
+  form.reason = "Phish";
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  Incident created = MakeIncident(9, IncidentType::kManual, kStart, "Phish");
+  created.counts = {7, 0, 0, 0};
+  f.Answer(RequestKind::kRemediate,
+           Reply(202, R"({"incident":)" + EncodeIncident(created) +
+                          R"(,"job":{"id":"job-9","kind":"remove","incidentId":"inc-9",
+      "state":"queued","total":6,"done":0,"created":"2025-12-04T16:00:00Z"}})"));
+  REQUIRE(f.state.remediation_result().has_value());
+  CHECK(f.state.remediation_result()->counts.identified == 7);
+  CHECK(f.state.remediation_result()->counts.removed == 0);
+
+  // The job removed six copies; the next delta sync carries the new counts.
+  Incident finished = created;
+  finished.counts.removed = 6;
+  finished.modified = created.modified + 60;
+  f.Answer(RequestKind::kSync, Reply(200, SnapshotJson({finished}, "c2", true)));
+  REQUIRE(f.state.remediation_result().has_value());
+  CHECK(f.state.remediation_result()->counts.identified == 7);
+  CHECK(f.state.remediation_result()->counts.removed == 6);
+  CHECK(f.TestState()["remediationCounts"]["removed"] == 6);
 }

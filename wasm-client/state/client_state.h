@@ -181,7 +181,8 @@ class ClientState {
   Status SubmitRemediation(const RemediationForm& form);
   bool remediation_in_flight() const { return remediation_in_flight_; }
   const std::optional<JobStatus>& job() const { return job_; }
-  // The incident created by the last remediation, for the form's result.
+  // The incident created by the last remediation, for the form's result,
+  // with the counts of the last sync that brought it.
   const std::optional<Incident>& remediation_result() const { return remediation_result_; }
 
   // --- Export ----------------------------------------------------------------

@@ -194,6 +194,12 @@ void ClientState::OnSync(const HttpRequest& request, const HttpResponse& respons
   if (changed) {
     snapshot_dirty_ = true;
     MarkQueryChanged();
+    // The remediation's counts change while its job runs, and each sync
+    // after that brings the incident as the server now has it.
+    if (remediation_result_) {
+      if (std::optional<uint32_t> row = store_.FindById(remediation_result_->id))
+        remediation_result_ = store_.Get(*row);
+    }
     Log(std::string(snapshot->delta ? "Delta sync: " : "Full sync: ") +
         std::to_string(snapshot->incidents.size()) + " incidents, " +
         std::to_string(snapshot->purged.size()) + " purged, " + std::to_string(store_.size()) +

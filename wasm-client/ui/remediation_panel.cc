@@ -10,7 +10,7 @@ namespace {
 
 void Field(const char* label, const char* name, const char* hint, std::string* text) {
   ImGui::TextUnformatted(label);
-  ImGui::SetNextItemWidth(-1);
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 28);
   InputStringWithHint((std::string("##") + name).c_str(), hint, text);
   RecordWidget(std::string("remediation.") + name);
 }
@@ -21,12 +21,35 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
   if (!ui.remediation_open)
     return;
   const float em = ImGui::GetFontSize();
-  ImGui::SetNextWindowSize(ImVec2(em * 30, 0), ImGuiCond_Appearing);
   ImGui::SetNextWindowPos(ImVec2(ImGui::GetIO().DisplaySize.x * 0.5f, em * 4), ImGuiCond_Appearing,
                           ImVec2(0.5f, 0));
   if (ImGui::Begin("New remediation", &ui.remediation_open,
-                   ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
+                   ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings |
+                       ImGuiWindowFlags_AlwaysAutoResize)) {
     RemediationForm& form = ui.remediation;
+    // The window fits its content each frame, and the result and the
+    // progress come first, so they stay in view on a 900-pixel-high viewport
+    // when the result line appears after the window opened.
+    if (!ui.remediation_error.empty())
+      ErrorText(ui.remediation_error);
+    if (ui.remediation_submitted) {
+      if (const std::optional<Incident>& incident = state.remediation_result()) {
+        const MessageCounts& counts = incident->counts;
+        NoticeText("Incident " + FormatIncidentCode(incident->code) + ": " +
+                   std::to_string(counts.identified) + " identified, " +
+                   std::to_string(counts.removed) + " removed, " + std::to_string(counts.failed) +
+                   " failed");
+        RecordWidget("remediation.result");
+      }
+      if (const std::optional<JobStatus>& job = state.job()) {
+        std::string overlay =
+            job->state + ": " + std::to_string(job->done) + " of " + std::to_string(job->total);
+        ImGui::ProgressBar(job->Progress(), ImVec2(-1, 0), overlay.c_str());
+        RecordWidget("remediation.progress");
+      }
+    }
+    if (!ui.remediation_error.empty() || ui.remediation_submitted)
+      ImGui::Separator();
     Field("Message-ID or file hash (SHA-256 or MD5)", "identifier", "<id@example.com> or hex",
           &form.identifier);
     Field("Reason", "reason", "Why the message is remediated", &form.reason);
@@ -56,25 +79,6 @@ void DrawRemediationPanel(ClientState& state, UiState& ui) {
     if (ImGui::Button("Close"))
       ui.remediation_open = false;
     RecordWidget("remediation.close");
-
-    if (!ui.remediation_error.empty())
-      ErrorText(ui.remediation_error);
-    if (ui.remediation_submitted) {
-      if (const std::optional<Incident>& incident = state.remediation_result()) {
-        const MessageCounts& counts = incident->counts;
-        NoticeText("Incident " + FormatIncidentCode(incident->code) + ": " +
-                   std::to_string(counts.identified) + " identified, " +
-                   std::to_string(counts.removed) + " removed, " + std::to_string(counts.failed) +
-                   " failed");
-        RecordWidget("remediation.result");
-      }
-      if (const std::optional<JobStatus>& job = state.job()) {
-        std::string overlay =
-            job->state + ": " + std::to_string(job->done) + " of " + std::to_string(job->total);
-        ImGui::ProgressBar(job->Progress(), ImVec2(-1, 0), overlay.c_str());
-        RecordWidget("remediation.progress");
-      }
-    }
   }
   ImGui::End();
 }
