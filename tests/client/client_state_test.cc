@@ -579,3 +579,24 @@ TEST_CASE("remediation result follows the synced counts") {
   CHECK(f.state.remediation_result()->counts.removed == 6);
   CHECK(f.TestState()["remediationCounts"]["removed"] == 6);
 }
+
+TEST_CASE("location text shows both folders") {
+  CHECK(LocationText("INBOX", "", false) == "INBOX");
+  CHECK(LocationText("INBOX", "Reclaim-Hold", false) == "INBOX -> Reclaim-Hold");
+  // A restored row came back from the hold folder into its old folder.
+  CHECK(LocationText("INBOX", "INBOX", true) == "hold folder -> INBOX");
+  CHECK(LocationText("Archive", "Archive", true) == "hold folder -> Archive");
+}
+
+TEST_CASE("leaving the incident page clears its error") {
+  Fixture f;
+  f.LoginWith(ManyIncidents(8));
+  f.state.OpenIncident("TR-ACME-00007-N");
+  f.Answer(RequestKind::kIncident, Reply(500, ErrorJson(500, "", "database locked")));
+  CHECK(f.state.incident_error().Display() == "Server refused (database locked)");
+  CHECK(f.state.last_error() == "Incident TR-ACME-00007-N: Server refused (database locked)");
+  f.state.CloseIncident();
+  CHECK(f.state.incident_error().ok());
+  CHECK(f.state.last_error().empty());
+  CHECK(f.TestState()["lastError"] == "");
+}

@@ -46,6 +46,12 @@ Result<CivilTime> ParseLocalTime(std::string_view text, const std::string& field
   return time;
 }
 
+std::string LocationText(const std::string& folder, const std::string& moved_to, bool restored) {
+  if (moved_to.empty())
+    return folder;
+  return (restored ? std::string("hold folder") : folder) + " -> " + moved_to;
+}
+
 std::string FormatLocalTime(const TimeZone& zone, UnixSeconds utc) {
   if (utc == 0)
     return {};

@@ -50,6 +50,14 @@ Result<CivilTime> ParseLocalTime(std::string_view text, const std::string& field
 // "2026-12-04 15:55" in `zone`; empty for 0 ("never").
 std::string FormatLocalTime(const TimeZone& zone, UnixSeconds utc);
 
+// A message row's folders as "from -> now": "INBOX" when the copy was not
+// moved and "INBOX -> Reclaim-Hold" after removal. A restored row's `folder`
+// is where the copy was before removal and `moved_to` where it went back, so
+// it reads "hold folder -> INBOX".
+// TODO(api): rows do not name the hold folder, so a restored row cannot show
+// its name.
+std::string LocationText(const std::string& folder, const std::string& moved_to, bool restored);
+
 constexpr UnixSeconds kSyncIntervalSeconds = 30;
 constexpr size_t kMaxLogEntries = 200;
 

@@ -231,6 +231,8 @@ void ClientState::CloseIncident() {
   open_incident_.reset();
   incident_detail_.reset();
   incident_error_ = {};
+  // An error of the incident page's actions is about a page no longer shown.
+  last_error_.clear();
   CloseMessage();
 }
 
