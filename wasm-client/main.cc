@@ -301,6 +301,7 @@ int main() {
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // window layout is not persisted
   ImGui_ImplGlfw_InitForOpenGL(shell.window, true);
+  UseBrowserClipboard();
   glfwSetKeyCallback(shell.window, OnKey);
   ImGui_ImplOpenGL3_Init("#version 300 es");
   emscripten_set_main_loop(Frame, 0, true);

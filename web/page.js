@@ -42,6 +42,16 @@ window.reclaimTest = {
 // reach the console without a first click.
 document.getElementById("canvas").focus();
 
+// Ctrl+V: the browser fires 'paste' right after the key goes down and
+// before the next frame, where ImGui handles the key and reads this text
+// (the module's clipboard, wasm-client/platform/browser_emscripten.cc).
+document.addEventListener("paste", function(event) {
+  if (!window.reclaimTest.ready || !event.clipboardData) return;
+  Module.ccall("reclaim_pasted_text", null, ["string"],
+               [event.clipboardData.getData("text/plain")]);
+  event.preventDefault();
+});
+
 // The service worker keeps the page and the module for opening the console
 // while the server is unreachable (web/service-worker.js). Browsers allow it
 // over HTTPS and on localhost addresses only.

@@ -54,10 +54,10 @@ async function serverCodes(query) {
   }
 }
 
-test('logs in and loads every incident from the server', async () => {
+test('logs in with a pasted token and loads every incident from the server', async () => {
   ui = await Console.open(browser, server.url);
   await ui.screenshot('01-login');
-  await ui.fill('login.token', token);
+  await ui.paste('login.token', token);
   await ui.click('login.submit');
   const state = await ui.waitFor('the snapshot to load',
     (s) => s.online && s.incidentCount === org.created.length);
@@ -97,6 +97,13 @@ test('search by incident code and by reason', async () => {
   let state = await ui.waitFor('the code search', (s) => s.searchText === wanted && s.matchCount === 1);
   assert.equal(state.searchField, 'Incident ID');
   assert.deepEqual(state.visibleCodes, [wanted]);
+  // Control+C copies the field's selected text to the browser clipboard.
+  await ui.page.evaluate(() => navigator.clipboard.writeText(''));
+  await ui.click('search.text');
+  await ui.page.keyboard.press('Control+A');
+  await ui.page.keyboard.press('Control+C');
+  await ui.frames(2);
+  assert.equal(await ui.clipboardText(), wanted);
 
   await ui.click('search.field');
   await ui.click('search.field.Reason');

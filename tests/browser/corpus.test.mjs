@@ -127,9 +127,20 @@ test('console removes every copy by attachment hash', { skip: skipReason }, asyn
   await ui.fill('remediation.start', '2000-01-01 00:00');
   await ui.click('remediation.action.remove');
   await ui.screenshot('corpus-01-remediation-form');
-  await ui.click('remediation.submit');
+  // A double click submits once: the server search below finds one incident.
+  const submit = await ui.rect('remediation.submit');
+  await ui.page.mouse.dblclick(submit.x + submit.w / 2, submit.y + submit.h / 2);
   await ui.waitFor('the removal job', (s) => s.jobState === 'succeeded', 60000);
+  const done = await ui.waitFor('the synced counts',
+    (s) => s.remediationCounts && s.remediationCounts.removed > 0, 60000);
   await ui.screenshot('corpus-02-remediation-done');
+  // The result line and the progress bar are inside the 1400x900 viewport.
+  const viewport = ui.page.viewportSize();
+  for (const name of ['remediation.result', 'remediation.progress']) {
+    const r = await ui.rect(name);
+    assert.ok(r.y >= 0 && r.y + r.h <= viewport.height, `${name} at ${JSON.stringify(r)}`);
+    assert.ok(r.x >= 0 && r.x + r.w <= viewport.width, `${name} at ${JSON.stringify(r)}`);
+  }
 
   // On disk: each copy now sits in its mailbox's hold folder, with its flags.
   const mailRoot = path.join(server.dataDir, 'mail');
@@ -152,6 +163,12 @@ test('console removes every copy by attachment hash', { skip: skipReason }, asyn
   assert.equal(incident.removed, copiesBefore.length);
   assert.equal(incident.identified, incident.messages.length);
   assert.equal(incident.failed, incident.identified - incident.removed);
+  // The form's counts follow the server's once the job's last sync is in.
+  const final = await ui.waitFor('the final counts', (s) => s.remediationCounts &&
+    s.remediationCounts.identified === incident.identified &&
+    s.remediationCounts.removed === incident.removed &&
+    s.remediationCounts.failed === incident.failed);
+  assert.ok(done.remediationCounts.removed <= final.remediationCounts.removed);
   const connected = new Set(fs.readdirSync(mailRoot));
   const named = headerAddresses(copiesBefore[0].content, 'X-Original-To');
   const outside = named.filter((a) => !connected.has(a.split('@')[1]));

@@ -470,3 +470,133 @@ TEST_CASE("snapshot persists and resumes from its cursor") {
   CHECK_FALSE(bad.ok());
   CHECK(reopened.state.store().size() == 40);
 }
+
+TEST_CASE("a second remediation submit waits for the first one's answer") {
+  Fixture f;
+  f.LoginWith({});
+  RemediationForm form;
+  form.identifier = "<twice@example.com>";
+  form.reason = "Double click";
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  CHECK(f.state.remediation_in_flight());
+  Status again = f.state.SubmitRemediation(form);
+  CHECK(again.code() == StatusCode::kConflict);
+  CHECK(again.field() == "remediation");
+  std::vector<HttpRequest> requests = f.state.TakeRequests();
+  CHECK(std::count_if(requests.begin(), requests.end(),
+                      [](const HttpRequest& r) { return r.kind == RequestKind::kRemediate; }) == 1);
+
+  // A refused submit ends the wait too, so the user can correct and resend.
+  auto remediate = std::find_if(requests.begin(), requests.end(), [](const HttpRequest& r) {
+    return r.kind == RequestKind::kRemediate;
+  });
+  REQUIRE(remediate != requests.end());
+  f.state.OnResponse(*remediate, Reply(400, ErrorJson(400, "identifier", "not a Message-ID")));
+  CHECK_FALSE(f.state.remediation_in_flight());
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  CHECK(f.HasQueued(RequestKind::kRemediate));
+}
+
+TEST_CASE("a refused token is forgotten and the login box says why") {
+  for (RequestKind refused : {RequestKind::kSession, RequestKind::kSync}) {
+    CAPTURE(DisplayName(refused));
+    Fixture f;
+    f.state.Login("rcl_revoked");
+    REQUIRE(f.state.logged_in());
+    const std::string message = "unknown or revoked API token";
+    f.Answer(refused, Reply(401, ErrorJson(401, "", message)));
+    CHECK_FALSE(f.state.logged_in());
+    CHECK(f.state.token().empty());
+    CHECK(f.state.login_error() == "Server refused (" + message + ")");
+    CHECK(f.TestState()["loginError"] == "Server refused (" + message + ")");
+    std::string saved;
+    REQUIRE(f.state.TakePreferencesToSave(&saved));
+    CHECK(saved.find("rcl_revoked") == std::string::npos);
+
+    // The other request's 401 to the same token changes nothing more.
+    RequestKind other =
+        refused == RequestKind::kSession ? RequestKind::kSync : RequestKind::kSession;
+    f.Answer(other, Reply(401, ErrorJson(401, "", message)));
+    CHECK_FALSE(f.state.logged_in());
+    CHECK(f.state.login_error() == "Server refused (" + message + ")");
+
+    // A new login clears the reason and works as before.
+    f.state.Login("rcl_good");
+    CHECK(f.state.login_error().empty());
+    f.Answer(RequestKind::kSession,
+             Reply(200, R"({"tokenId":"t1","name":"t","role":"admin","organisation":"ACME"})"));
+    f.Answer(RequestKind::kSync, Reply(200, SnapshotJson(ManyIncidents(3), "c1")));
+    CHECK(f.state.logged_in());
+    CHECK(f.state.store().size() == 3);
+  }
+
+  // A 401 to a request sent with an older token leaves a newer login alone.
+  {
+    Fixture f;
+    f.state.Login("rcl_revoked");
+    HttpRequest stale_session = f.Expect(RequestKind::kSession);
+    f.Answer(RequestKind::kSync, Reply(401, ErrorJson(401, "", "revoked")));
+    REQUIRE_FALSE(f.state.logged_in());
+    f.state.Login("rcl_good");
+    f.state.OnResponse(stale_session, Reply(401, ErrorJson(401, "", "revoked")));
+    CHECK(f.state.logged_in());
+    CHECK(f.state.token() == "rcl_good");
+    CHECK(f.state.login_error().empty());
+  }
+
+  // Other refusals keep the token: a 500 is the server's fault, not the token's.
+  Fixture f;
+  f.state.Login("rcl_fine");
+  f.Answer(RequestKind::kSession, Reply(500, ErrorJson(500, "", "database locked")));
+  CHECK(f.state.logged_in());
+  CHECK(f.state.login_error().empty());
+}
+
+TEST_CASE("remediation result follows the synced counts") {
+  Fixture f;
+  f.LoginWith({});
+  RemediationForm form;
+  form.identifier = "<counted@example.com>";
+  form.reason = "Phish";
+  REQUIRE(f.state.SubmitRemediation(form).ok());
+  Incident created = MakeIncident(9, IncidentType::kManual, kStart, "Phish");
+  created.counts = {7, 0, 0, 0};
+  f.Answer(RequestKind::kRemediate,
+           Reply(202, R"({"incident":)" + EncodeIncident(created) +
+                          R"(,"job":{"id":"job-9","kind":"remove","incidentId":"inc-9",
+      "state":"queued","total":6,"done":0,"created":"2025-12-04T16:00:00Z"}})"));
+  REQUIRE(f.state.remediation_result().has_value());
+  CHECK(f.state.remediation_result()->counts.identified == 7);
+  CHECK(f.state.remediation_result()->counts.removed == 0);
+
+  // The job removed six copies; the next delta sync carries the new counts.
+  Incident finished = created;
+  finished.counts.removed = 6;
+  finished.modified = created.modified + 60;
+  f.Answer(RequestKind::kSync, Reply(200, SnapshotJson({finished}, "c2", true)));
+  REQUIRE(f.state.remediation_result().has_value());
+  CHECK(f.state.remediation_result()->counts.identified == 7);
+  CHECK(f.state.remediation_result()->counts.removed == 6);
+  CHECK(f.TestState()["remediationCounts"]["removed"] == 6);
+}
+
+TEST_CASE("location text shows both folders") {
+  CHECK(LocationText("INBOX", "", false) == "INBOX");
+  CHECK(LocationText("INBOX", "Reclaim-Hold", false) == "INBOX -> Reclaim-Hold");
+  // A restored row came back from the hold folder into its old folder.
+  CHECK(LocationText("INBOX", "INBOX", true) == "hold folder -> INBOX");
+  CHECK(LocationText("Archive", "Archive", true) == "hold folder -> Archive");
+}
+
+TEST_CASE("leaving the incident page clears its error") {
+  Fixture f;
+  f.LoginWith(ManyIncidents(8));
+  f.state.OpenIncident("TR-ACME-00007-N");
+  f.Answer(RequestKind::kIncident, Reply(500, ErrorJson(500, "", "database locked")));
+  CHECK(f.state.incident_error().Display() == "Server refused (database locked)");
+  CHECK(f.state.last_error() == "Incident TR-ACME-00007-N: Server refused (database locked)");
+  f.state.CloseIncident();
+  CHECK(f.state.incident_error().ok());
+  CHECK(f.state.last_error().empty());
+  CHECK(f.TestState()["lastError"] == "");
+}

@@ -1,5 +1,5 @@
 // The page around the console: its address, downloads, the snapshot file
-// picker, the viewport and the browser's time zone.
+// picker, the clipboard, the viewport and the browser's time zone.
 #pragma once
 
 #include <string>
@@ -28,6 +28,15 @@ struct OpenedFile {
 std::vector<OpenedFile> TakeOpenedFiles();
 // Called from JavaScript when the picker has read a file.
 void AddOpenedFile(OpenedFile file);
+
+// Points ImGui's clipboard at the browser's: Ctrl+V pastes the text of the
+// page's last 'paste' event (web/page.js hands it over before ImGui sees the
+// key), and copying writes with navigator.clipboard.writeText. Call after
+// the GLFW backend's init, which sets GLFW's clipboard functions, stubs in
+// Emscripten 3.1.6.
+void UseBrowserClipboard();
+// Called from JavaScript with the text of a 'paste' event.
+void SetPastedText(std::string text);
 
 // The viewport in CSS pixels and the device pixel ratio.
 struct Viewport {

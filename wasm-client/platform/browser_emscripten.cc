@@ -1,13 +1,22 @@
 #include <emscripten/emscripten.h>
+#include <imgui.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <string>
+#include <utility>
 
 #include "wasm-client/platform/browser.h"
 
 namespace reclaim::client {
 namespace {
+
+// The clipboard text ImGui reads: the last pasted or copied text.
+std::string& ClipboardText() {
+  static std::string text;
+  return text;
+}
 
 std::vector<OpenedFile>& OpenedFiles() {
   static std::vector<OpenedFile> files;
@@ -75,6 +84,17 @@ EM_JS(void, JsChooseFile, (), {
     });
   }
   input.click();
+});
+
+EM_JS(void, JsWriteClipboard, (const char* text), {
+  var value = UTF8ToString(text);
+  if (!navigator.clipboard || !navigator.clipboard.writeText) {
+    console.warn("copy failed: this page has no navigator.clipboard (it needs HTTPS or localhost)");
+    return;
+  }
+  navigator.clipboard.writeText(value).catch(function(error) {
+    console.warn("copy failed: " + error);
+  });
 });
 
 EM_JS(int, JsViewportWidth, (), { return window.innerWidth | 0; });
@@ -156,6 +176,20 @@ void SizeCanvas(const Viewport& viewport, int pixel_width, int pixel_height) {
   JsSizeCanvas(viewport.css_width, viewport.css_height, pixel_width, pixel_height);
 }
 
+void UseBrowserClipboard() {
+  ImGuiIO& io = ImGui::GetIO();
+  io.ClipboardUserData = nullptr;
+  io.GetClipboardTextFn = [](void*) -> const char* { return ClipboardText().c_str(); };
+  io.SetClipboardTextFn = [](void*, const char* text) {
+    ClipboardText() = text;
+    JsWriteClipboard(text);
+  };
+}
+
+void SetPastedText(std::string text) {
+  ClipboardText() = std::move(text);
+}
+
 int BrowserTimeZone::OffsetAt(UnixSeconds utc) const {
   return JsOffsetMinutes(static_cast<double>(utc)) * 60;
 }
@@ -176,4 +210,8 @@ std::string BrowserTimeZone::Name() const {
 extern "C" EMSCRIPTEN_KEEPALIVE void reclaim_opened_file(const char* name, const char* data,
                                                          size_t size) {
   reclaim::client::AddOpenedFile({name, std::string(data, size)});
+}
+
+extern "C" EMSCRIPTEN_KEEPALIVE void reclaim_pasted_text(const char* text) {
+  reclaim::client::SetPastedText(text);
 }

@@ -46,6 +46,12 @@ Result<CivilTime> ParseLocalTime(std::string_view text, const std::string& field
   return time;
 }
 
+std::string LocationText(const std::string& folder, const std::string& moved_to, bool restored) {
+  if (moved_to.empty())
+    return folder;
+  return (restored ? std::string("hold folder") : folder) + " -> " + moved_to;
+}
+
 std::string FormatLocalTime(const TimeZone& zone, UnixSeconds utc) {
   if (utc == 0)
     return {};
@@ -363,6 +369,12 @@ std::string ClientState::TestStateJson() {
   auto optional_text = [](const std::optional<std::string>& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   };
+  nlohmann::json remediation_counts = nullptr;
+  if (remediation_result_) {
+    const MessageCounts& counts = remediation_result_->counts;
+    remediation_counts = {
+        {"identified", counts.identified}, {"removed", counts.removed}, {"failed", counts.failed}};
+  }
   nlohmann::json state = {
       {"online", online_},
       {"loggedIn", logged_in()},
@@ -389,6 +401,8 @@ std::string ClientState::TestStateJson() {
       {"lastExport", optional_text(last_export_)},
       {"jobProgress", job_ ? nlohmann::json(job_->Progress()) : nlohmann::json(nullptr)},
       {"jobState", job_ ? nlohmann::json(job_->state) : nlohmann::json(nullptr)},
+      {"remediationCounts", remediation_counts},
+      {"loginError", login_error_},
       {"confirmation",
        confirmation_ ? nlohmann::json(confirmation_->Text()) : nlohmann::json(nullptr)},
       {"messageError", message_error_},

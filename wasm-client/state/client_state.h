@@ -50,6 +50,14 @@ Result<CivilTime> ParseLocalTime(std::string_view text, const std::string& field
 // "2026-12-04 15:55" in `zone`; empty for 0 ("never").
 std::string FormatLocalTime(const TimeZone& zone, UnixSeconds utc);
 
+// A message row's folders as "from -> now": "INBOX" when the copy was not
+// moved and "INBOX -> Reclaim-Hold" after removal. A restored row's `folder`
+// is where the copy was before removal and `moved_to` where it went back, so
+// it reads "hold folder -> INBOX".
+// TODO(api): rows do not name the hold folder, so a restored row cannot show
+// its name.
+std::string LocationText(const std::string& folder, const std::string& moved_to, bool restored);
+
 constexpr UnixSeconds kSyncIntervalSeconds = 30;
 constexpr size_t kMaxLogEntries = 200;
 
@@ -112,6 +120,10 @@ class ClientState {
   // --- Server exchange -----------------------------------------------------
   void Login(std::string token);
   void Logout();
+  // A 401 to the session request or to a sync forgets the token, so the
+  // login box comes back; this says why ("Server refused (<message>)"). A
+  // new Login() clears it.
+  const std::string& login_error() const { return login_error_; }
   // Queues a delta sync (a full one without a cursor) unless one is running.
   void RequestSync();
   // Runs the periodic sync and polls the running job; call once a frame.
@@ -171,9 +183,14 @@ class ClientState {
   const std::optional<Confirmation>& confirmation() const { return confirmation_; }
   void Confirm();
   void CancelConfirmation();
+  // Posts the form. While an earlier submit waits for the server's answer
+  // it queues nothing and returns a kConflict error, so a double click
+  // creates one incident.
   Status SubmitRemediation(const RemediationForm& form);
+  bool remediation_in_flight() const { return remediation_in_flight_; }
   const std::optional<JobStatus>& job() const { return job_; }
-  // The incident created by the last remediation, for the form's result.
+  // The incident created by the last remediation, for the form's result,
+  // with the counts of the last sync that brought it.
   const std::optional<Incident>& remediation_result() const { return remediation_result_; }
 
   // --- Export ----------------------------------------------------------------
@@ -206,9 +223,12 @@ class ClientState {
   void MarkPreferencesChanged() { preferences_dirty_ = true; }
   Status NeedServer(std::string_view action);
   void Fail(const ServerError& error, std::string_view what);
+  // Forgets the token after the server answered 401 to request `serial`,
+  // unless a later Login() replaced that token.
+  void ForgetRefusedToken(const ServerError& error, uint64_t serial);
 
-  void OnSession(const HttpResponse& response);
-  void OnSync(const HttpResponse& response);
+  void OnSession(const HttpRequest& request, const HttpResponse& response);
+  void OnSync(const HttpRequest& request, const HttpResponse& response);
   void OnIncident(const HttpRequest& request, const HttpResponse& response);
   void OnMessage(const HttpRequest& request, const HttpResponse& response);
   void OnMutation(const HttpRequest& request, const HttpResponse& response);
@@ -232,12 +252,14 @@ class ClientState {
 
   std::vector<HttpRequest> outbox_;
   uint64_t next_serial_ = 1;
+  uint64_t login_serial_ = 0;  // the session request of the last Login()
   bool sync_in_flight_ = false;
   UnixSeconds last_sync_attempt_ = 0;
   bool online_ = false;
   SyncState sync_state_ = SyncState::kNotSynced;
   UnixSeconds last_sync_ = 0;
   std::string last_error_;
+  std::string login_error_;
   std::deque<LogEntry> log_;
 
   std::optional<std::string> open_incident_;
@@ -255,6 +277,7 @@ class ClientState {
   UnixSeconds last_job_poll_ = 0;
   bool job_poll_in_flight_ = false;
   std::optional<Incident> remediation_result_;
+  bool remediation_in_flight_ = false;
   std::optional<std::string> last_export_;
 
   bool preferences_dirty_ = false;

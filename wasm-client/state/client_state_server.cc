@@ -44,9 +44,11 @@ void ClientState::Login(std::string token) {
     return;
   }
   prefs_.token = std::move(token);
+  login_error_.clear();
   MarkPreferencesChanged();
   Log("Logging in");
   Queue(RequestKind::kSession, "GET", "/api/v1/session");
+  login_serial_ = outbox_.back().serial;
   RequestSync();
 }
 
@@ -88,13 +90,25 @@ void ClientState::Fail(const ServerError& error, std::string_view what) {
   Log(last_error_, true);
 }
 
+void ClientState::ForgetRefusedToken(const ServerError& error, uint64_t serial) {
+  if (serial < login_serial_)
+    return;  // sent with a token that a later Login() replaced
+  login_error_ = error.Display();
+  if (!logged_in())
+    return;  // the session and the sync both answer 401 to the same token
+  prefs_.token.clear();
+  session_ = {};
+  MarkPreferencesChanged();
+  Log("The server refused the API token; log in with another one", true);
+}
+
 void ClientState::OnResponse(const HttpRequest& request, const HttpResponse& response) {
   online_ = response.reached;
   switch (request.kind) {
     case RequestKind::kSession:
-      return OnSession(response);
+      return OnSession(request, response);
     case RequestKind::kSync:
-      return OnSync(response);
+      return OnSync(request, response);
     case RequestKind::kIncident:
       return OnIncident(request, response);
     case RequestKind::kMessage:
@@ -108,10 +122,14 @@ void ClientState::OnResponse(const HttpRequest& request, const HttpResponse& res
   }
 }
 
-void ClientState::OnSession(const HttpResponse& response) {
+void ClientState::OnSession(const HttpRequest& request, const HttpResponse& response) {
   ServerError error = ClassifyResponse(response);
-  if (!error.ok())
-    return Fail(error, "Login");
+  if (!error.ok()) {
+    Fail(error, "Login");
+    if (error.kind == ErrorKind::kRefused && error.status == 401)
+      ForgetRefusedToken(error, request.serial);
+    return;
+  }
   Result<SessionInfo> session = DecodeSession(response.body);
   if (!session.ok()) {
     Log("Session response not understood: " + session.status().message(), true);
@@ -121,7 +139,7 @@ void ClientState::OnSession(const HttpResponse& response) {
   Log("Logged in as " + session_.token_name + " (" + session_.role + ")");
 }
 
-void ClientState::OnSync(const HttpResponse& response) {
+void ClientState::OnSync(const HttpRequest& request, const HttpResponse& response) {
   sync_in_flight_ = false;
   ServerError error = ClassifyResponse(response);
   if (!error.ok()) {
@@ -135,7 +153,10 @@ void ClientState::OnSync(const HttpResponse& response) {
     }
     sync_state_ =
         error.kind == ErrorKind::kUnreachable ? SyncState::kUnreachable : SyncState::kRefused;
-    return Fail(error, "Sync");
+    Fail(error, "Sync");
+    if (error.kind == ErrorKind::kRefused && error.status == 401)
+      ForgetRefusedToken(error, request.serial);
+    return;
   }
 
   Result<Snapshot> snapshot = DecodeSnapshot(response.body);
@@ -173,6 +194,12 @@ void ClientState::OnSync(const HttpResponse& response) {
   if (changed) {
     snapshot_dirty_ = true;
     MarkQueryChanged();
+    // The remediation's counts change while its job runs, and each sync
+    // after that brings the incident as the server now has it.
+    if (remediation_result_) {
+      if (std::optional<uint32_t> row = store_.FindById(remediation_result_->id))
+        remediation_result_ = store_.Get(*row);
+    }
     Log(std::string(snapshot->delta ? "Delta sync: " : "Full sync: ") +
         std::to_string(snapshot->incidents.size()) + " incidents, " +
         std::to_string(snapshot->purged.size()) + " purged, " + std::to_string(store_.size()) +
@@ -204,6 +231,8 @@ void ClientState::CloseIncident() {
   open_incident_.reset();
   incident_detail_.reset();
   incident_error_ = {};
+  // An error of the incident page's actions is about a page no longer shown.
+  last_error_.clear();
   CloseMessage();
 }
 
@@ -391,9 +420,14 @@ Status ClientState::SubmitRemediation(const RemediationForm& form) {
   }
   if (form.notify_only)
     body["action"] = "notify_only";
+  if (remediation_in_flight_) {
+    return Status::Conflict("remediation",
+                            "A remediation is already submitted; wait for the server's response");
+  }
   remediation_result_.reset();
   Log("Submitting a remediation for " + form.identifier);
   Queue(RequestKind::kRemediate, "POST", "/api/v1/remediations", DumpJson(body));
+  remediation_in_flight_ = true;
   return Status::Ok();
 }
 
@@ -401,6 +435,8 @@ void ClientState::OnMutation(const HttpRequest& request, const HttpResponse& res
   std::string what = request.kind == RequestKind::kRemediate ? "Remediation"
                      : request.kind == RequestKind::kRemove  ? "Remove"
                                                              : "Restore";
+  if (request.kind == RequestKind::kRemediate)
+    remediation_in_flight_ = false;
   ServerError error = ClassifyResponse(response);
   if (!error.ok())
     return Fail(error, what);

@@ -29,7 +29,7 @@ void DrawExportPanel(ClientState& state, UiState& ui) {
   ImVec2 display = ImGui::GetIO().DisplaySize;
   ImGui::SetNextWindowSize(ImVec2(em * 18, 0), ImGuiCond_Always);
   ImGui::SetNextWindowPos(ImVec2(display.x - em, em * 4), ImGuiCond_Appearing, ImVec2(1, 0));
-  if (ImGui::Begin("Export Logs Data", &ui.export_open,
+  if (ImGui::Begin("Export Data", &ui.export_open,
                    ImGuiWindowFlags_NoCollapse | ImGuiWindowFlags_NoSavedSettings)) {
     if (ui.export_messages) {
       ImGui::TextWrapped("Messages of %s", state.open_incident()->c_str());

@@ -80,8 +80,10 @@ void DrawActions(const ClientState& state, const Incident& incident,
                     incident.reason.c_str());
   for (const MessageRow* row : acted) {
     // A failed row has no folder; its failure reason says what happened.
-    std::string detail = row->moved_to.empty() ? row->folder : row->folder + " -> " + row->moved_to;
-    if (row->status == MessageStatus::kFailed) detail = FailureDisplay(*row);
+    std::string detail =
+        LocationText(row->folder, row->moved_to, row->status == MessageStatus::kRestored);
+    if (row->status == MessageStatus::kFailed)
+      detail = FailureDisplay(*row);
     std::string suffix = detail.empty() ? "" : " (" + detail + ")";
     ImGui::BulletText("%s  %s %s%s", FormatLocalTime(state.zone(), row->last_action).c_str(),
                       DisplayName(row->status).data(), row->recipient.c_str(), suffix.c_str());
@@ -130,7 +132,8 @@ void DrawMessages(ClientState& state, UiState& ui, const std::vector<MessageRow>
       if (ImGui::Selectable(row.recipient.empty() ? "(no recipient)" : row.recipient.c_str()))
         state.OpenMessage(row.id);
       RecordWidget("incident.message." + row.id);
-      std::string where = row.moved_to.empty() ? row.folder : row.folder + " -> " + row.moved_to;
+      std::string where =
+          LocationText(row.folder, row.moved_to, row.status == MessageStatus::kRestored);
       const std::string cells[] = {
           std::string(DisplayName(row.status)),          row.sender, row.subject,
           FormatLocalTime(state.zone(), row.delivered),  where,      FailureDisplay(row),
@@ -143,6 +146,16 @@ void DrawMessages(ClientState& state, UiState& ui, const std::vector<MessageRow>
     }
   }
   ImGui::EndTable();
+}
+
+// Whether a copy is in the hold folder now, from the loaded rows, or from the
+// incident's counts until the rows load.
+bool HasRemovedCopy(const ClientState& state, const Incident& incident) {
+  const IncidentDetail* detail = state.incident_detail();
+  if (detail == nullptr || !state.incident_messages_loaded())
+    return incident.counts.removed > incident.counts.restored;
+  return std::any_of(detail->messages.begin(), detail->messages.end(),
+                     [](const MessageRow& row) { return row.status == MessageStatus::kRemoved; });
 }
 
 void DrawCommands(ClientState& state, UiState& ui, const Incident& incident) {
@@ -169,8 +182,10 @@ void DrawCommands(ClientState& state, UiState& ui, const Incident& incident) {
   }
   if (incident.code.type != IncidentType::kRestore) {
     ImGui::SameLine();
+    ImGui::BeginDisabled(!HasRemovedCopy(state, incident));
     if (ImGui::Button("Restore all"))
       (void)state.AskRestore({});
+    ImGui::EndDisabled();
     RecordWidget("incident.restore");
     ImGui::SameLine();
     ImGui::BeginDisabled(ui.restore_choice.empty());

@@ -26,6 +26,8 @@ void DrawLoginPanel(ClientState& state, UiState& ui) {
     state.Login(ui.token);
     ui.token.clear();
   }
+  if (!state.login_error().empty())
+    ErrorText(state.login_error());
   if (state.store().empty())
     ImGui::TextDisabled("No local copy yet: the incidents load after the first sync.");
   else

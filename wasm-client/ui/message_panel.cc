@@ -109,8 +109,7 @@ void DrawHistory(const ClientState& state, const MessageDetail& message) {
   ImGui::TableHeadersRow();
   for (const MessageEvent& event : message.history) {
     ImGui::TableNextRow();
-    std::string where =
-        event.moved_to.empty() ? event.folder : event.folder + " -> " + event.moved_to;
+    std::string where = LocationText(event.folder, event.moved_to, event.status == "restored");
     const std::string cells[] = {FormatLocalTime(state.zone(), event.time), event.incident_code,
                                  event.status, where, event.failure_reason};
     for (size_t c = 0; c < std::size(cells); ++c) {

@@ -27,7 +27,11 @@ void DrawSyncStatus(ClientState& state, UiState& ui) {
 
   DrawStatusDot(state.online());
   ImGui::SameLine();
-  ImGui::Text("%s", state.online() ? "Online" : "Offline");
+  // Before login no request was sent, so the server's reachability is unknown.
+  const char* connection = !state.logged_in() ? "Not logged in"
+                           : state.online()   ? "Online"
+                                              : "Offline";
+  ImGui::Text("%s", connection);
   RecordWidget("sync.status");
   ImGui::SameLine();
   std::string last =

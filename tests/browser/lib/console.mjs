@@ -44,7 +44,11 @@ export class Console {
   }
 
   static async open(browser, url, { width = 1400, height = 900 } = {}) {
-    const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+    const context = await browser.newContext({
+      viewport: { width, height },
+      acceptDownloads: true,
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
     const page = await context.newPage();
     const ui = new Console(page);
     ui.context = context;
@@ -124,6 +128,21 @@ export class Console {
     await this.page.keyboard.press('Backspace');
     await this.page.keyboard.type(text, { delay: 5 });
     await this.frames(2);
+  }
+
+  // Puts `text` on the browser's clipboard, clicks a text field, selects
+  // what it holds and pastes over it with Control+V.
+  async paste(name, text) {
+    await this.page.evaluate((value) => navigator.clipboard.writeText(value), text);
+    await this.click(name);
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Control+V');
+    await this.frames(2);
+  }
+
+  // The browser clipboard's text.
+  async clipboardText() {
+    return this.page.evaluate(() => navigator.clipboard.readText());
   }
 
   async press(key) {
