@@ -1,5 +1,7 @@
 #include "sync-server/remediation/remediator.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
@@ -407,6 +409,12 @@ void Remediator::MoveCopies(const std::vector<Step*>& mailbox, JournalAction act
     for (size_t i = 0; i < steps.size(); ++i) {
       Step& step = *steps[i];
       if (!moved[i].ok()) {
+        // A restore row shows only "Message was not restored.", so the
+        // cause goes to the log with the mailbox and both folders.
+        spdlog::warn("remediation: {} of a copy in {} from {} to {} failed: {}",
+                     action == JournalAction::kRemove ? "removal" : "restore",
+                     step.row->view.mailbox, step.location.folder, folder,
+                     moved[i].status().message());
         FailureReason other =
             action == JournalAction::kRemove ? FailureReason::kOther : FailureReason::kNotRestored;
         step.outcome = moved[i].status().code() == StatusCode::kNotFound
