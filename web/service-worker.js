@@ -3,7 +3,7 @@
 // the snapshot kept in browser storage.
 //
 // Requests go to the network first, so a new build reaches the browser at
-// once; the cached copy is used only when the server cannot be reached.
+// once. The cached copy is used only when the server cannot be reached.
 // The API (/api/...) is never cached: the console's own storage keeps the
 // incidents.
 "use strict";

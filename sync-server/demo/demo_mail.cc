@@ -255,8 +255,13 @@ Message OrdinaryMessage(std::mt19937_64& random, const std::vector<std::string>&
                              "demo-" + std::to_string(number));
   message.message_id = message_id;
   for (const std::string& mailbox : to) {
+    // Three in four copies land in INBOX, the rest in two other folders.
     int roll = Between(random, 0, 99);
-    std::string folder = roll < 75 ? "INBOX" : roll < 90 ? "Archive" : "Projects";
+    std::string folder = "INBOX";
+    if (roll >= 90)
+      folder = "Projects";
+    else if (roll >= 75)
+      folder = "Archive";
     message.copies.push_back({mailbox, folder, ChooseFlags(random), DeliveredTo(mailbox)});
   }
   return message;

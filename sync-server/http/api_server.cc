@@ -105,7 +105,7 @@ void ApiServer::Setup() {
     // A request with neither Content-Length nor Transfer-Encoding has no
     // body (RFC 9112, section 6.3), as `curl -X POST` without -d sends.
     // cpp-httplib 0.11 reads such a body until its read timeout instead and
-    // then answers 400, so the length is set to 0 before it reads. The
+    // then responds with 400, so the length is set to 0 before it reads. The
     // request object is the server's own, mutable one.
     if (!request.has_header("Content-Length") && !request.has_header("Transfer-Encoding")) {
       const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");

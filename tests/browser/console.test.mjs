@@ -190,7 +190,8 @@ test('opens an incident, exports its messages and restores one copy', async () =
   const rows = parseCsv(file.bytes);
   const recipientColumn = rows[0].indexOf('Recipient');
   const statusColumn = rows[0].indexOf('Status');
-  assert.ok(recipientColumn >= 0 && statusColumn >= 0, `header ${rows[0]}`);
+  assert.ok(recipientColumn >= 0, `no Recipient column in ${rows[0]}`);
+  assert.ok(statusColumn >= 0, `no Status column in ${rows[0]}`);
   const body = rows.slice(1).filter((r) => r.length > 1);
   assert.deepEqual(body.map((r) => r[recipientColumn]).sort(),
     org.invoice.recipients.map(([to]) => to).sort());
@@ -259,7 +260,7 @@ test('works offline from the snapshot after the server stops', async () => {
   await checkQueueExport(restoreCodes, 'queue-offline.csv');
 
   // The incident page still opens from the snapshot, but restore needs the
-  // server and says so.
+  // server and reports that.
   await ui.click('type.Manual');
   await ui.waitFor('Manual shown again', (s) => s.types.includes('Manual'));
   const code = org.invoice.incident.code;

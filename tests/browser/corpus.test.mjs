@@ -138,8 +138,11 @@ test('console removes every copy by attachment hash', { skip: skipReason }, asyn
   const viewport = ui.page.viewportSize();
   for (const name of ['remediation.result', 'remediation.progress']) {
     const r = await ui.rect(name);
-    assert.ok(r.y >= 0 && r.y + r.h <= viewport.height, `${name} at ${JSON.stringify(r)}`);
-    assert.ok(r.x >= 0 && r.x + r.w <= viewport.width, `${name} at ${JSON.stringify(r)}`);
+    const where = `${name} at ${JSON.stringify(r)}`;
+    assert.ok(r.y >= 0, where);
+    assert.ok(r.y + r.h <= viewport.height, where);
+    assert.ok(r.x >= 0, where);
+    assert.ok(r.x + r.w <= viewport.width, where);
   }
 
   // On disk: each copy now sits in its mailbox's hold folder, with its flags.

@@ -240,8 +240,8 @@ TEST_CASE("remediation request validation") {
   inverted.end = kNow - 10;
   CHECK(engine.remediator->Identify(inverted).status().field() == "end");
 
-  // Values without an @ are neither hashes nor Message-IDs; the message says
-  // which mistake it most likely is.
+  // Values without an @ are neither hashes nor Message-IDs. The message
+  // names the most likely mistake.
   struct Mistake {
     std::string identifier;
     std::string expected_text;

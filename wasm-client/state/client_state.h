@@ -183,7 +183,7 @@ class ClientState {
   const std::optional<Confirmation>& confirmation() const { return confirmation_; }
   void Confirm();
   void CancelConfirmation();
-  // Posts the form. While an earlier submit waits for the server's answer
+  // Posts the form. While an earlier submit waits for the server's response
   // it queues nothing and returns a kConflict error, so a double click
   // creates one incident.
   Status SubmitRemediation(const RemediationForm& form);
@@ -223,7 +223,7 @@ class ClientState {
   void MarkPreferencesChanged() { preferences_dirty_ = true; }
   Status NeedServer(std::string_view action);
   void Fail(const ServerError& error, std::string_view what);
-  // Forgets the token after the server answered 401 to request `serial`,
+  // Forgets the token after the server returned 401 to request `serial`,
   // unless a later Login() replaced that token.
   void ForgetRefusedToken(const ServerError& error, uint64_t serial);
 

@@ -95,7 +95,7 @@ void ClientState::ForgetRefusedToken(const ServerError& error, uint64_t serial) 
     return;  // sent with a token that a later Login() replaced
   login_error_ = error.Display();
   if (!logged_in())
-    return;  // the session and the sync both answer 401 to the same token
+    return;  // the session and the sync both get 401 for the same token
   prefs_.token.clear();
   session_ = {};
   MarkPreferencesChanged();

@@ -79,7 +79,7 @@ void DrawActions(const ClientState& state, const Incident& incident,
                     FormatLocalTime(state.zone(), incident.created).c_str(),
                     incident.reason.c_str());
   for (const MessageRow* row : acted) {
-    // A failed row has no folder; its failure reason says what happened.
+    // A failed row has no folder, so its failure reason is shown instead.
     std::string detail =
         LocationText(row->folder, row->moved_to, row->status == MessageStatus::kRestored);
     if (row->status == MessageStatus::kFailed)

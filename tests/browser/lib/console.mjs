@@ -2,9 +2,9 @@
 // playwright-core: real mouse and keyboard events at the places the page's
 // test hook reports, and its state read back through the same hook.
 //
-// The hook (`window.reclaimTest`, written by the console) answers state()
-// with the console's state and widgets() with the on-screen rectangles of
-// named widgets in CSS pixels.
+// The hook (`window.reclaimTest`, written by the console) has state(), which
+// returns the console's state, and widgets(), which returns the on-screen
+// rectangles of named widgets in CSS pixels.
 
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -121,7 +121,7 @@ export class Console {
     await this.frames(3);
   }
 
-  // Clicks a text field, selects what it holds and types `text`.
+  // Clicks a text field, selects its content and types `text`.
   async fill(name, text) {
     await this.click(name);
     await this.page.keyboard.press('Control+A');
@@ -131,7 +131,7 @@ export class Console {
   }
 
   // Puts `text` on the browser's clipboard, clicks a text field, selects
-  // what it holds and pastes over it with Control+V.
+  // its content and pastes over it with Control+V.
   async paste(name, text) {
     await this.page.evaluate((value) => navigator.clipboard.writeText(value), text);
     await this.click(name);

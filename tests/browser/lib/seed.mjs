@@ -80,7 +80,7 @@ export async function seedOrganisation(server, token) {
     messageId: 'news-12@news.example.net', from: 'news@news.example.net', to: users.erin,
     subject: 'Newsletter', date: hoursAgo(1), body: 'Nothing to see.',
   }), 'S');
-  // Ordinary mail nobody remediates.
+  // Ordinary mail that no test remediates.
   let n = 0;
   for (const to of Object.values(users)) {
     for (let i = 0; i < 3; ++i) {
