@@ -115,7 +115,8 @@ Status ParseConnection(const json& object, const std::string& path, const std::s
   if (!object.is_object()) return Status::Invalid(path, "must be an object");
   Reader reader(object, path);
   if (Status s = reader.CheckKnown({"name", "type", "domains", "root", "url", "masterUser",
-                                    "passwordFile", "passwordEnv", "mailboxes", "timeoutSeconds"});
+                                    "passwordFile", "passwordEnv", "mailboxes", "timeoutSeconds",
+                                    "idleConnectionSeconds", "maxIdleConnections"});
       !s.ok()) {
     return s;
   }
@@ -143,6 +144,14 @@ Status ParseConnection(const json& object, const std::string& path, const std::s
   if (Status s = reader.String("masterUser", &out->master_user); !s.ok()) return s;
   if (Status s = reader.Strings("mailboxes", &out->mailboxes); !s.ok()) return s;
   if (Status s = reader.Integer("timeoutSeconds", 1, 600, &out->timeout_seconds); !s.ok()) return s;
+  if (Status s = reader.Integer("idleConnectionSeconds", 0, 3600, &out->idle_connection_seconds);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = reader.Integer("maxIdleConnections", 0, 10000, &out->max_idle_connections);
+      !s.ok()) {
+    return s;
+  }
   if (out->url.rfind("imap://", 0) != 0 && out->url.rfind("imaps://", 0) != 0) {
     return Status::Invalid(reader.Field("url"), "invalid IMAP URL '" + out->url +
                                                     "': use imap://host:port or imaps://host:port");
@@ -276,6 +285,8 @@ Status BuildConnectors(const ServerConfig& config, ConnectorRegistry* registry) 
       settings.domains = c.domains;
       settings.mailboxes = c.mailboxes;
       settings.timeout_seconds = c.timeout_seconds;
+      settings.idle_seconds = c.idle_connection_seconds;
+      settings.max_idle_connections = static_cast<size_t>(c.max_idle_connections);
       Result<std::unique_ptr<ImapConnector>> imap = ImapConnector::Create(settings);
       if (!imap.ok()) return imap.status();
       connector = std::move(*imap);

@@ -26,6 +26,8 @@ struct ConnectionConfig {
   std::string password;  // read from passwordFile or passwordEnv, never from the file
   std::vector<std::string> mailboxes;  // addresses to index
   int timeout_seconds = 30;
+  int idle_connection_seconds = 900;  // how long a logged-in connection is kept for reuse
+  int max_idle_connections = 100;
 };
 
 enum class RemediationMode { kAutomatic, kNotifyOnly };

@@ -72,6 +72,15 @@ class MailboxSession {
   // report their current UIDVALIDITY in each location.
   virtual Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) = 0;
 
+  // Returns a short text that changes whenever a message is added to or
+  // removed from `folder`, so that an index pass can skip a folder whose
+  // text is the one it stored last time. Empty when the connector cannot
+  // tell cheaply; such folders are listed on every pass. The default
+  // returns empty.
+  virtual Result<std::string> FolderVersion(const std::string& /*folder*/) {
+    return std::string();
+  }
+
   // Reads the message at `location`: kNotFound when it is no longer there,
   // kConflict when the location is stale.
   virtual Result<std::string> Fetch(const StoredLocation& location) = 0;
@@ -125,6 +134,19 @@ class MailboxSession {
       visit(i, Fetch(locations[i]));
     }
   }
+
+  // Checks that each locations[i] still holds the message it held when it
+  // was indexed, whose SHA-256 over the raw bytes is sha256s[i] (empty:
+  // accept any bytes), and calls `visit(i, status)` exactly once per
+  // location, in any order: Ok, kNotFound when the copy is gone or the
+  // location now holds other bytes, kConflict when the location is stale,
+  // or another error of Fetch(). `visit` must not call this session. The
+  // default reads every message with FetchEach() and compares digests;
+  // connectors whose locations can never hold other bytes check presence
+  // only.
+  virtual void VerifyEach(const std::vector<StoredLocation>& locations,
+                          const std::vector<std::string>& sha256s,
+                          const std::function<void(size_t, Status)>& visit);
 
   // Moves each copy of `moves` into `folder` as Move(copy.location, folder,
   // copy.tag) would, and returns one result per copy in the same order.

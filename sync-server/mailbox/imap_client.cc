@@ -110,6 +110,14 @@ Status ImapClient::Connect() {
   return ReadCapabilities();
 }
 
+bool ImapClient::ReadyForReuse() const {
+  if (!connected() || !reader_.empty()) {
+    return false;
+  }
+  pollfd descriptor{socket_, POLLIN, 0};
+  return poll(&descriptor, 1, 0) == 0;
+}
+
 Status ImapClient::LoginError(int curl_code, const std::string& detail) const {
   const std::string reason =
       detail.empty() ? curl_easy_strerror(static_cast<CURLcode>(curl_code)) : detail;

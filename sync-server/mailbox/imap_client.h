@@ -90,6 +90,14 @@ class ImapClient {
 
   bool connected() const { return curl_ != nullptr; }
 
+  // Whether the connection can serve another session: connected, no reply
+  // half read, and nothing arrived from the server since the last reply.
+  // Servers write to an idle connection only to end it (Dovecot sends
+  // `* BYE` when it logs an idle client out or is told to kick it), so
+  // waiting bytes or a closed socket mean the connection is done for.
+  // Does not wait.
+  bool ReadyForReuse() const;
+
   // Counts the logins of this client. When the count changes, the
   // connection was replaced and no folder is selected any more.
   uint64_t login_count() const { return login_count_; }

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "sync-server/mailbox/imap_client.h"
+#include "sync-server/mailbox/imap_pool.h"
 #include "sync-server/mailbox/imap_session.h"
 
 namespace reclaim {
@@ -102,6 +103,11 @@ Status ValidateSettings(const ImapSettings& settings) {
                            "max_response_bytes is " + std::to_string(settings.max_response_bytes) +
                                "; it must be at least " + std::to_string(kMinResponseBytes));
   }
+  if (settings.idle_seconds < 0) {
+    return Status::Invalid("idle_seconds", "idle_seconds is " +
+                                               std::to_string(settings.idle_seconds) +
+                                               "; it must be 0 (keep no connection) or more");
+  }
   return Status::Ok();
 }
 
@@ -139,7 +145,18 @@ Result<std::unique_ptr<ImapConnector>> ImapConnector::Create(ImapSettings settin
 }
 
 ImapConnector::ImapConnector(ImapSettings settings, std::string root_url)
-    : settings_(std::move(settings)), root_url_(std::move(root_url)) {}
+    : settings_(std::move(settings)),
+      root_url_(std::move(root_url)),
+      pool_(std::make_shared<ImapConnectionPool>(settings_.idle_seconds,
+                                                 settings_.max_idle_connections)) {}
+
+size_t ImapConnector::idle_connections() const {
+  return pool_->idle();
+}
+
+uint64_t ImapConnector::reused_connections() const {
+  return pool_->reused();
+}
 
 Result<std::vector<std::string>> ImapConnector::ListMailboxes() {
   return settings_.mailboxes;
@@ -156,6 +173,10 @@ Result<std::unique_ptr<MailboxSession>> ImapConnector::Open(const std::string& a
                                            " is outside the domains of IMAP connection '" +
                                            settings_.name + "'");
   }
+  if (std::unique_ptr<ImapClient> kept = pool_->Take(address)) {
+    return std::unique_ptr<MailboxSession>(
+        new ImapSession(std::move(kept), address, settings_.use_move_command, pool_));
+  }
   ImapLogin login;
   login.url = root_url_;
   login.username = address + "*" + settings_.master_user;
@@ -168,7 +189,7 @@ Result<std::unique_ptr<MailboxSession>> ImapConnector::Open(const std::string& a
     return connected;
   }
   return std::unique_ptr<MailboxSession>(
-      new ImapSession(std::move(client), address, settings_.use_move_command));
+      new ImapSession(std::move(client), address, settings_.use_move_command, pool_));
 }
 
 }  // namespace reclaim

@@ -32,6 +32,10 @@
 // two copies (the source one marked \Deleted) until Move() is called again
 // with the same tag. UID MOVE has no such window.
 //
+// Connections: a session logs in when it opens, unless a connection to the
+// same mailbox is left from an earlier session (ImapSettings::idle_seconds,
+// imap_pool.h), and hands its connection back when it ends.
+//
 // Thread safety: an ImapConnector may open sessions from several threads at
 // once; each session owns its own connection and is not thread-safe.
 #pragma once
@@ -44,6 +48,8 @@
 #include "sync-server/mailbox/connector.h"
 
 namespace reclaim {
+
+class ImapConnectionPool;
 
 struct ImapSettings {
   std::string name;
@@ -59,6 +65,12 @@ struct ImapSettings {
   // When false, Move() uses COPY + STORE \Deleted + UID EXPUNGE even where the
   // server offers MOVE, for servers whose MOVE is broken.
   bool use_move_command = true;
+  // How long a logged-in connection is kept after its session ends, for the
+  // next session of the same mailbox (imap_pool.h); 0 closes it at once.
+  int idle_seconds = 900;
+  // At most this many connections are kept at once; the oldest one is
+  // closed to make room.
+  size_t max_idle_connections = 100;
 };
 
 class ImapConnector : public Connector {
@@ -67,7 +79,7 @@ class ImapConnector : public Connector {
   // kInvalidArgument naming the field: a URL that is not imap:// or imaps://
   // or that contains a folder or a user, an empty master user or one with
   // '*', an empty password, a timeout below 1 s, max_response_bytes below
-  // 64 KiB.
+  // 64 KiB, a negative idle_seconds.
   static Result<std::unique_ptr<ImapConnector>> Create(ImapSettings settings);
 
   const std::string& name() const override { return settings_.name; }
@@ -75,8 +87,8 @@ class ImapConnector : public Connector {
   // Returns the configured mailboxes (ImapSettings::mailboxes).
   Result<std::vector<std::string>> ListMailboxes() override;
 
-  // Logs in as `address*master_user` and keeps that connection for the
-  // session. kInvalidArgument: the address is empty or contains '*', a
+  // Logs in as `address*master_user`, or takes a connection kept from an
+  // earlier session of `address`, and keeps it for the session. kInvalidArgument: the address is empty or contains '*', a
   // space or a control character. kNotFound: the address is outside the
   // settings' domains, or the server rejects the login with
   // AUTHORIZATIONFAILED (Dovecot's reply for an unknown user).
@@ -84,11 +96,18 @@ class ImapConnector : public Connector {
   // login otherwise (a wrong master password).
   Result<std::unique_ptr<MailboxSession>> Open(const std::string& address) override;
 
+  // Connections kept for reuse now, and how many sessions were opened on a
+  // kept connection instead of a new login.
+  size_t idle_connections() const;
+  uint64_t reused_connections() const;
+
  private:
   ImapConnector(ImapSettings settings, std::string root_url);
 
   ImapSettings settings_;
   std::string root_url_;  // scheme://host:port/
+  // Shared with the sessions, which may outlive the connector.
+  std::shared_ptr<ImapConnectionPool> pool_;
 };
 
 }  // namespace reclaim

@@ -742,4 +742,24 @@ std::string JoinImapFlags(const ImapValue& flag_list) {
   return flags;
 }
 
+std::map<std::string, const ImapValue*> FetchItems(const ImapResponse& response) {
+  std::map<std::string, const ImapValue*> items;
+  if (response.values.empty() || response.values[0].kind != ImapValue::Kind::kList) {
+    return items;
+  }
+  const std::vector<ImapValue>& list = response.values[0].items;
+  for (size_t i = 0; i + 1 < list.size(); i += 2) {
+    items[ImapUpperCase(list[i].text)] = &list[i + 1];
+  }
+  return items;
+}
+
+uint32_t FetchUid(const std::map<std::string, const ImapValue*>& items) {
+  auto found = items.find("UID");
+  if (found == items.end() || found->second->kind != ImapValue::Kind::kAtom) {
+    return 0;
+  }
+  return ParseImapUid(found->second->text);
+}
+
 }  // namespace reclaim

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,9 @@ class ImapResponseReader {
   Result<bool> Next(std::string& raw);
 
   void Clear();
+
+  // Whether no byte of a response is waiting, as between two commands.
+  bool empty() const { return start_ == buffer_.size(); }
 
  private:
   size_t max_response_bytes_;
@@ -129,5 +133,12 @@ std::string FormatUidSet(const std::vector<uint32_t>& uids);
 // $Label1`), without `\Recent`, which belongs to one session and cannot be
 // set or kept by a move.
 std::string JoinImapFlags(const ImapValue& flag_list);
+
+// Returns the items of a FETCH response by upper-case name, for example
+// "UID", "FLAGS", "BODY[]"; the values point into `response`.
+std::map<std::string, const ImapValue*> FetchItems(const ImapResponse& response);
+
+// Returns the UID item of FetchItems(), or 0 when it is missing or invalid.
+uint32_t FetchUid(const std::map<std::string, const ImapValue*>& items);
 
 }  // namespace reclaim

@@ -7,34 +7,13 @@
 #include <set>
 
 #include "shared/message_id.h"
+#include "sync-server/mailbox/imap_pool.h"
 
 namespace reclaim {
 namespace {
 
 constexpr size_t kMaxTagLength = 32;
 constexpr char kKeywordPrefix[] = "$Reclaim";
-
-// Returns the FETCH items of `response` by upper-case name, for example
-// "UID", "FLAGS", "BODY[]".
-std::map<std::string, const ImapValue*> FetchItems(const ImapResponse& response) {
-  std::map<std::string, const ImapValue*> items;
-  if (response.values.empty() || response.values[0].kind != ImapValue::Kind::kList) {
-    return items;
-  }
-  const std::vector<ImapValue>& list = response.values[0].items;
-  for (size_t i = 0; i + 1 < list.size(); i += 2) {
-    items[ImapUpperCase(list[i].text)] = &list[i + 1];
-  }
-  return items;
-}
-
-uint32_t FetchUid(const std::map<std::string, const ImapValue*>& items) {
-  auto found = items.find("UID");
-  if (found == items.end() || found->second->kind != ImapValue::Kind::kAtom) {
-    return 0;
-  }
-  return ParseImapUid(found->second->text);
-}
 
 // Returns the raw (still folded) values of every Message-ID field in a
 // header block such as `Message-ID: <a@b>\r\n\r\n`.
@@ -85,10 +64,32 @@ bool HeaderMatchesKey(const std::string& header, const std::string& key) {
 }  // namespace
 
 ImapSession::ImapSession(std::unique_ptr<ImapClient> client, std::string address,
-                         bool use_move_command)
+                         bool use_move_command, std::shared_ptr<ImapConnectionPool> pool)
     : client_(std::move(client)),
+      pool_(std::move(pool)),
       address_(std::move(address)),
       use_move_command_(use_move_command) {}
+
+ImapSession::~ImapSession() {
+  if (pool_ == nullptr || !client_->connected()) {
+    return;
+  }
+  // The next session must not inherit a selected folder: STATUS of the
+  // selected folder answers from the session's view, which Dovecot 2.3.19
+  // does not sync first, so FolderVersion() would return old numbers.
+  // UNSELECT (RFC 3691) leaves no folder selected without expunging, which
+  // CLOSE would do; a server without it gets no kept connection.
+  if (selected_) {
+    if (!client_->HasCapability("UNSELECT")) {
+      return;
+    }
+    Result<ImapReply> reply = client_->Execute(ImapCommand("UNSELECT"));
+    if (!reply.ok() || !reply->ok()) {
+      return;
+    }
+  }
+  pool_->Give(address_, std::move(client_));
+}
 
 bool ImapSession::ShouldRunAgain(const Status& status, bool was_connected) const {
   if (status.ok() || status.code() != StatusCode::kUnavailable || !was_connected ||
@@ -325,6 +326,46 @@ Status ImapSession::CreateFolder(const std::string& folder) {
     return Status::Ok();
   }
   return Status::Internal("cannot create " + Describe(folder) + ": " + reply->text);
+}
+
+Result<std::string> ImapSession::FolderVersion(const std::string& folder) {
+  return WithReconnect([&]() -> Result<std::string> {
+    Result<std::string> name = ServerFolderName(folder, "folder");
+    if (!name.ok()) {
+      return name.status();
+    }
+    // STATUS of the selected folder answers from this session's view; NOOP
+    // brings the view up to date first.
+    if (selected_ && selected_->name == folder && client_->login_count() == selected_login_) {
+      if (Result<ImapReply> synced = ExecuteOk(ImapCommand("NOOP")); !synced.ok()) {
+        return synced.status();
+      }
+    }
+    Result<ImapReply> reply =
+        ExecuteOk(ImapCommand("STATUS " + *name + " (UIDVALIDITY UIDNEXT MESSAGES)"));
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    std::map<std::string, std::string> numbers;
+    for (const ImapResponse& response : reply->untagged) {
+      if (response.name != "STATUS" || response.values.size() < 2 ||
+          response.values[1].kind != ImapValue::Kind::kList) {
+        continue;
+      }
+      const std::vector<ImapValue>& items = response.values[1].items;
+      for (size_t i = 0; i + 1 < items.size(); i += 2) {
+        numbers[ImapUpperCase(items[i].text)] = items[i + 1].text;
+      }
+    }
+    const std::string& validity = numbers["UIDVALIDITY"];
+    const std::string& next = numbers["UIDNEXT"];
+    const std::string& messages = numbers["MESSAGES"];
+    if (validity.empty() || next.empty() || messages.empty()) {
+      // Without all three numbers the folder is listed every time.
+      return std::string();
+    }
+    return validity + "." + next + "." + messages;
+  });
 }
 
 Result<ImapSession::SelectedFolder> ImapSession::Select(const std::string& folder) {
@@ -677,6 +718,18 @@ Status ImapSession::ClearTag(const StoredLocation& location, const std::string& 
 
 void ImapSession::FetchEach(const std::vector<StoredLocation>& locations,
                             const std::function<void(size_t, Result<std::string>)>& visit) {
+  FetchAll(locations, true, visit);
+}
+
+void ImapSession::VerifyEach(const std::vector<StoredLocation>& locations,
+                             const std::vector<std::string>& /*sha256s*/,
+                             const std::function<void(size_t, Status)>& visit) {
+  FetchAll(locations, false,
+           [&](size_t i, Result<std::string> present) { visit(i, present.status()); });
+}
+
+void ImapSession::FetchAll(const std::vector<StoredLocation>& locations, bool bodies,
+                           const std::function<void(size_t, Result<std::string>)>& visit) {
   std::vector<const StoredLocation*> pointers;
   for (const StoredLocation& location : locations) {
     pointers.push_back(&location);
@@ -684,7 +737,7 @@ void ImapSession::FetchEach(const std::vector<StoredLocation>& locations,
   std::vector<bool> delivered(locations.size(), false);
   for (const std::vector<size_t>& group : GroupByFolder(pointers)) {
     const Status status =
-        WithReconnect([&] { return FetchFolderOnce(locations, group, delivered, visit); });
+        WithReconnect([&] { return FetchFolderOnce(locations, group, bodies, delivered, visit); });
     for (size_t i : group) {
       if (!delivered[i]) {
         delivered[i] = true;
@@ -700,7 +753,7 @@ void ImapSession::FetchEach(const std::vector<StoredLocation>& locations,
 // Fetches the copies at `indices`, all in one folder, that are not
 // `delivered` yet. Each body goes to `visit` as its FETCH response arrives.
 Status ImapSession::FetchFolderOnce(const std::vector<StoredLocation>& locations,
-                                    const std::vector<size_t>& indices,
+                                    const std::vector<size_t>& indices, bool bodies,
                                     std::vector<bool>& delivered,
                                     const std::function<void(size_t, Result<std::string>)>& visit) {
   const auto deliver = [&](size_t i, Result<std::string> message) {
@@ -755,20 +808,27 @@ Status ImapSession::FetchFolderOnce(const std::vector<StoredLocation>& locations
       return false;
     }
     const auto items = FetchItems(response);
-    auto body = items.find("BODY[]");
     auto waiting = by_uid.find(FetchUid(items));
-    if (waiting == by_uid.end() || body == items.end() ||
-        body->second->kind != ImapValue::Kind::kString) {
+    if (waiting == by_uid.end()) {
       return false;
     }
+    std::string text;
+    if (bodies) {
+      auto body = items.find("BODY[]");
+      if (body == items.end() || body->second->kind != ImapValue::Kind::kString) {
+        return false;
+      }
+      text = body->second->text;
+    }
     for (size_t i : waiting->second) {
-      deliver(i, body->second->text);
+      deliver(i, text);
     }
     by_uid.erase(waiting);
     return true;
   };
   Result<ImapReply> reply =
-      client_->Execute(ImapCommand("UID FETCH " + uid_set + " (UID BODY.PEEK[])"), handler);
+      client_->Execute(ImapCommand("UID FETCH " + uid_set + (bodies ? " (UID BODY.PEEK[])" : " (UID)")),
+                       handler);
   if (!reply.ok()) {
     return reply.status();
   }

@@ -35,12 +35,22 @@
 
 namespace reclaim {
 
+class ImapConnectionPool;
+
 class ImapSession : public MailboxSession {
  public:
-  ImapSession(std::unique_ptr<ImapClient> client, std::string address, bool use_move_command);
+  // `pool`, when not null, receives the connection when the session ends.
+  ImapSession(std::unique_ptr<ImapClient> client, std::string address, bool use_move_command,
+              std::shared_ptr<ImapConnectionPool> pool);
+  ~ImapSession() override;
 
   Result<std::vector<std::string>> ListFolders() override;
   Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) override;
+  // "<UIDVALIDITY>.<UIDNEXT>.<MESSAGES>" from one STATUS: a folder with
+  // the same three numbers holds the same UIDs, because UIDs only grow
+  // (every new message raises UIDNEXT) and a removal lowers MESSAGES unless
+  // a new message also raised UIDNEXT.
+  Result<std::string> FolderVersion(const std::string& folder) override;
   Result<std::string> Fetch(const StoredLocation& location) override;
   Result<StoredLocation> Move(const StoredLocation& location, const std::string& folder,
                               const std::string& tag) override;
@@ -53,8 +63,15 @@ class ImapSession : public MailboxSession {
   // One UID FETCH of the bodies per folder, passed to `visit` as they arrive.
   void FetchEach(const std::vector<StoredLocation>& locations,
                  const std::function<void(size_t, Result<std::string>)>& visit) override;
-  // Per source folder: one UID FETCH to check the copies are there, one UID
-  // STORE per tag group that marks them with the group keyword and one UID
+  // One UID FETCH of the UIDs alone per folder. The digests are not
+  // compared: within one UIDVALIDITY a UID names the same bytes for as long
+  // as it exists (IMAP messages are immutable, RFC 3501 section 2.3.1.1), and
+  // each location's UIDVALIDITY is checked against the folder's.
+  void VerifyEach(const std::vector<StoredLocation>& locations,
+                  const std::vector<std::string>& sha256s,
+                  const std::function<void(size_t, Status)>& visit) override;
+  // Per source folder: one UID STORE per tag group that marks the copies
+  // with the group keyword and shows which are still there, and one UID
   // MOVE; then one UID FETCH in the destination confirms each copy by
   // COPYUID and its group keyword.
   // Without MOVE (or with use_move_command off) it moves copy by copy.
@@ -126,8 +143,13 @@ class ImapSession : public MailboxSession {
   std::vector<std::vector<size_t>> GroupByFolder(
       const std::vector<const StoredLocation*>& locations) const;
 
+  // FetchEach() and VerifyEach() for one folder; with `bodies` false it
+  // asks for the UIDs only and passes an empty string for each present one.
+  void FetchAll(const std::vector<StoredLocation>& locations, bool bodies,
+                const std::function<void(size_t, Result<std::string>)>& visit);
   Status FetchFolderOnce(const std::vector<StoredLocation>& locations,
-                         const std::vector<size_t>& indices, std::vector<bool>& delivered,
+                         const std::vector<size_t>& indices, bool bodies,
+                         std::vector<bool>& delivered,
                          const std::function<void(size_t, Result<std::string>)>& visit);
   Status ClearFolderTagsOnce(const std::vector<TaggedLocation>& copies,
                              const std::vector<size_t>& indices,
@@ -171,7 +193,7 @@ class ImapSession : public MailboxSession {
                         const std::vector<BatchMove*>& batch, const std::string& folder,
                         std::vector<Result<StoredLocation>>& results);
   Status StoreTags(const std::vector<TaggedLocation>& moves, const std::vector<BatchMove*>& to_move,
-                   std::vector<Result<StoredLocation>>& results);
+                   std::vector<Result<StoredLocation>>& results, std::vector<uint32_t>* present);
   Result<ImapReply> SendMove(const std::string& uid_set, const std::string& folder);
   Status ConfirmMovedOnce(const std::vector<TaggedLocation>& moves,
                           const std::vector<BatchMove*>& moved, const std::string& folder,
@@ -180,6 +202,7 @@ class ImapSession : public MailboxSession {
   std::string Describe(const std::string& folder) const;
 
   std::unique_ptr<ImapClient> client_;
+  std::shared_ptr<ImapConnectionPool> pool_;
   std::string address_;
   bool use_move_command_;
   std::optional<char> delimiter_;  // '\0' for a flat namespace (NIL delimiter)

@@ -347,9 +347,13 @@ std::vector<Result<StoredLocation>> ImapSession::MoveBatch(const std::vector<Tag
 // folder's keyword file for each new keyword name among its first 26, so
 // one keyword per batch instead of one per copy saves that work for all
 // copies but one. A copy whose STORE fails is done with that error.
+// The STOREs are not .SILENT: the server answers each with one FETCH per
+// message it changed, and the UIDs of those land in `*present`, so the
+// STORE also tells which copies are still there.
 Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
                               const std::vector<BatchMove*>& to_move,
-                              std::vector<Result<StoredLocation>>& results) {
+                              std::vector<Result<StoredLocation>>& results,
+                              std::vector<uint32_t>* present) {
   std::map<std::string, std::vector<BatchMove*>> by_keyword;
   for (BatchMove* move : to_move) {
     by_keyword[move->keyword].push_back(move);
@@ -363,13 +367,23 @@ Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
     }
     std::sort(uids.begin(), uids.end());
     uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
-    stores.emplace_back("UID STORE " + FormatUidSet(uids) + " +FLAGS.SILENT (" + keyword + ")");
+    stores.emplace_back("UID STORE " + FormatUidSet(uids) + " +FLAGS (" + keyword + ")");
     store_moves.push_back(&group);
   }
   Result<std::vector<ImapReply>> replies = client_->ExecutePipelined(stores);
   if (!replies.ok()) {
     return replies.status();
   }
+  for (const ImapReply& reply : *replies) {
+    for (const ImapResponse& response : reply.untagged) {
+      if (response.name == "FETCH") {
+        if (const uint32_t uid = FetchUid(FetchItems(response)); uid != 0) {
+          present->push_back(uid);
+        }
+      }
+    }
+  }
+  std::sort(present->begin(), present->end());
   for (size_t s = 0; s < stores.size(); ++s) {
     const ImapReply& reply = (*replies)[s];
     if (reply.ok()) {
@@ -385,9 +399,10 @@ Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
   return Status::Ok();
 }
 
-// Moves the copies of `batch`, all in one source folder: checks they are
-// there, tags them with their group keyword and moves them with one UID
-// MOVE.
+// Moves the copies of `batch`, all in one source folder: tags them with
+// their group keyword, which also shows which are still there (one UID
+// FETCH shows it where the folder takes no keywords), and moves them with
+// one UID MOVE.
 // Marks copies that are gone as `missing` and moved copies as `moved`.
 Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
                                    const std::vector<BatchMove*>& batch, const std::string& folder,
@@ -425,28 +440,34 @@ Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
   }
   std::sort(uids.begin(), uids.end());
   uids.erase(std::unique(uids.begin(), uids.end()), uids.end());
-  Result<std::vector<StoredLocation>> present = FetchLocations(*source, FormatUidSet(uids));
-  if (!present.ok()) {
-    return present.status();
-  }
+
+  // Which copies are still there: the STORE of the tags reports it, and
+  // without tags one UID FETCH does.
+  const bool tagged = source->keywords_allowed;
   std::vector<uint32_t> present_uids;
-  for (const StoredLocation& location : *present) {
-    present_uids.push_back(location.uid);
+  if (tagged) {
+    if (Status stored = StoreTags(moves, pending, results, &present_uids); !stored.ok()) {
+      return stored;
+    }
+  } else {
+    Result<std::vector<StoredLocation>> present = FetchLocations(*source, FormatUidSet(uids));
+    if (!present.ok()) {
+      return present.status();
+    }
+    for (const StoredLocation& location : *present) {
+      present_uids.push_back(location.uid);
+    }
   }
   std::vector<BatchMove*> to_move;
   for (BatchMove* move : pending) {
+    if (move->done) {
+      continue;
+    }
     if (std::binary_search(present_uids.begin(), present_uids.end(),
                            moves[move->index].location.uid)) {
       to_move.push_back(move);
     } else {
       move->missing = true;
-    }
-  }
-
-  const bool tagged = source->keywords_allowed;
-  if (tagged) {
-    if (Status stored = StoreTags(moves, to_move, results); !stored.ok()) {
-      return stored;
     }
   }
   uids.clear();

@@ -331,9 +331,9 @@ void Remediator::RunPerMailbox(size_t mailboxes, const std::function<void(size_t
 }
 
 // Checks that each copy of one mailbox is still where the index saw it and
-// is the same message: the SHA-256 of its raw bytes must equal the indexed
-// one. A copy whose IMAP location is stale is found again by Message-ID
-// and digest. Sets `step->outcome` when a copy cannot be moved.
+// is the same message (MailboxSession::VerifyEach() with the indexed
+// SHA-256 of the raw bytes). A copy whose IMAP location is stale is found
+// again by Message-ID and digest. Sets `step->outcome` when a copy cannot be moved.
 void Remediator::ConfirmCopies(const std::vector<Step*>& mailbox, JournalAction action) {
   std::vector<Step*> open;
   std::vector<StoredLocation> locations;
@@ -348,23 +348,22 @@ void Remediator::ConfirmCopies(const std::vector<Step*>& mailbox, JournalAction 
     return;
   MailboxSession* session = open.front()->session;
 
+  std::vector<std::string> digests;
+  for (Step* step : open)
+    digests.push_back(step->row->raw_sha256);
+
   std::vector<Step*> stale;
-  session->FetchEach(locations, [&](size_t i, Result<std::string> raw) {
+  session->VerifyEach(locations, digests, [&](size_t i, Status status) {
     Step& step = *open[i];
-    const StoredRow& row = *step.row;
-    if (raw.ok()) {
-      if (!row.raw_sha256.empty() && Sha256Hex(*raw) != row.raw_sha256) {
-        step.outcome = Failed(NotDoneReason(action));
-      }
+    if (status.ok())
+      return;
+    if (status.code() == StatusCode::kConflict && !step.row->message_key.empty()) {
+      stale.push_back(&step);  // VerifyEach() is still running: re-locate after it
       return;
     }
-    if (raw.status().code() == StatusCode::kConflict && !row.message_key.empty()) {
-      stale.push_back(&step);  // FetchEach() is still reading: re-locate after it
-      return;
-    }
-    step.outcome = raw.status().code() == StatusCode::kNotFound
+    step.outcome = status.code() == StatusCode::kNotFound
                        ? Failed(NotDoneReason(action))
-                       : Failed(FailureReason::kOther, raw.status().message());
+                       : Failed(FailureReason::kOther, status.message());
   });
 
   // Identical copies in one folder share Message-ID and digest, so each

@@ -31,7 +31,7 @@ TEST_CASE("config defaults and full file") {
       {"name": "dovecot", "type": "imap", "domains": ["example.org", "example.net"],
        "url": "imap://127.0.0.1:1143", "masterUser": "reclaim",
        "passwordEnv": "RECLAIM_TEST_IMAP_PASSWORD", "mailboxes": ["a@example.org"],
-       "timeoutSeconds": 10}
+       "timeoutSeconds": 10, "idleConnectionSeconds": 0, "maxIdleConnections": 7}
     ]})",
                                           "/etc/reclaim");
   REQUIRE(full.ok());
@@ -47,6 +47,9 @@ TEST_CASE("config defaults and full file") {
   CHECK(full->connections[1].password == "s3cret");
   CHECK(full->connections[1].domains.size() == 2);
   CHECK(full->connections[1].timeout_seconds == 10);
+  CHECK(full->connections[1].idle_connection_seconds == 0);
+  CHECK(full->connections[1].max_idle_connections == 7);
+  CHECK(full->connections[0].idle_connection_seconds == 900);
 }
 
 TEST_CASE("config password from file") {
@@ -101,6 +104,14 @@ TEST_CASE("config errors name the setting") {
       {"{\"connections\": [{\"name\": \"x\", \"domains\": [\"a.com\"], \"root\": \"m\"},"
        " {\"name\": \"x\", \"domains\": [\"b.com\"], \"root\": \"n\"}]}",
        "connections[1].name"},
+      {"{\"connections\": [{\"name\": \"x\", \"type\": \"imap\", \"domains\": [\"a.com\"],"
+       " \"url\": \"imap://h\", \"masterUser\": \"m\", \"passwordEnv\": \"P\","
+       " \"idleConnectionSeconds\": -1}]}",
+       "connections[0].idleConnectionSeconds"},
+      {"{\"connections\": [{\"name\": \"x\", \"type\": \"imap\", \"domains\": [\"a.com\"],"
+       " \"url\": \"imap://h\", \"masterUser\": \"m\", \"passwordEnv\": \"P\","
+       " \"maxIdleConnections\": \"many\"}]}",
+       "connections[0].maxIdleConnections"},
   };
   for (const Row& row : rows) {
     INFO("config " << row.text);

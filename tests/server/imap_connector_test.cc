@@ -12,6 +12,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sync-server/mailbox/imap_client.h"
@@ -372,6 +373,12 @@ TEST_CASE("IMAP connector settings validation") {
   s = valid;
   s.timeout_seconds = 0;
   cases.push_back({"zero timeout", s, "timeout_seconds"});
+  s = valid;
+  s.idle_seconds = -1;
+  cases.push_back({"negative idle time", s, "idle_seconds"});
+  s = valid;
+  s.idle_seconds = 0;
+  cases.push_back({"no kept connections", s, ""});
 
   for (const Case& c : cases) {
     INFO("case: " << c.label);
@@ -637,6 +644,167 @@ TEST_CASE("IMAP connector logs in again after a kick") {
   Result<std::vector<StoredLocation>> hold = session->FindTagged(kHold, "kick1");
   REQUIRE(hold.ok());
   CHECK(hold->size() == 1);
+}
+
+// Returns the process ids of the IMAP connections Dovecot has open for
+// `user`, from `doveadm who -1`, which prints one line per connection:
+// user, protocol, pid, address.
+std::vector<std::string> ImapConnectionPids(const DovecotHarness& dovecot,
+                                            const std::string& user) {
+  Result<std::string> listed = dovecot.Doveadm({"who", "-1", user});
+  INFO(listed.status().message());
+  REQUIRE(listed.ok());
+  std::vector<std::string> pids;
+  std::istringstream lines(*listed);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string name, protocol, pid;
+    if (words >> name >> protocol >> pid && name == user && protocol == "imap") {
+      pids.push_back(pid);
+    }
+  }
+  return pids;
+}
+
+// Waits up to 10 s until Dovecot lists `count` IMAP connections of `user`,
+// because a connection closed by the client reaches Dovecot's list a moment
+// later; returns the last list.
+std::vector<std::string> WaitForConnections(const DovecotHarness& dovecot, const std::string& user,
+                                            size_t count) {
+  std::vector<std::string> pids;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    pids = ImapConnectionPids(dovecot, user);
+    if (pids.size() == count) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return pids;
+}
+
+TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  constexpr char kBob[] = "bob@example.test";
+  REQUIRE(dovecot->AddUser(kBob, "bob-password").ok());
+  Append(*dovecot, "INBOX", MakeMessage(" <kept@outside.test>", "kept", "k\r\n"));
+  ImapSettings settings = SettingsFor(*dovecot);
+  settings.idle_seconds = 60;
+  Result<std::unique_ptr<ImapConnector>> created = ImapConnector::Create(settings);
+  REQUIRE(created.ok());
+  ImapConnector& connector = **created;
+
+  // The first session logs in; when it ends, its connection stays open.
+  Result<std::unique_ptr<MailboxSession>> first = connector.Open(kUser);
+  REQUIRE(first.ok());
+  REQUIRE((*first)->ListMessages("INBOX").ok());
+  const std::vector<std::string> first_pids = WaitForConnections(*dovecot, kUser, 1);
+  REQUIRE(first_pids.size() == 1);
+  first->reset();
+  CHECK(connector.idle_connections() == 1);
+  CHECK(WaitForConnections(*dovecot, kUser, 1) == first_pids);
+
+  // The next session of the same mailbox works on that connection.
+  Result<std::unique_ptr<MailboxSession>> second = connector.Open(kUser);
+  REQUIRE(second.ok());
+  CHECK(connector.reused_connections() == 1);
+  CHECK(connector.idle_connections() == 0);
+  Result<std::vector<StoredLocation>> listed = (*second)->ListMessages("INBOX");
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+  CHECK(ImapConnectionPids(*dovecot, kUser) == first_pids);
+
+  // Another mailbox never gets it.
+  Result<std::unique_ptr<MailboxSession>> bob = connector.Open(kBob);
+  REQUIRE(bob.ok());
+  CHECK(connector.reused_connections() == 1);
+  REQUIRE((*bob)->ListFolders().ok());
+  bob->reset();
+  second->reset();
+  CHECK(connector.idle_connections() == 2);
+
+  // A kept connection that Dovecot closes is replaced by a new login.
+  Result<std::string> kicked = dovecot->Doveadm({"kick", kUser});
+  INFO(kicked.status().message());
+  REQUIRE(kicked.ok());
+  REQUIRE(WaitForConnections(*dovecot, kUser, 0).empty());
+  Result<std::unique_ptr<MailboxSession>> third = connector.Open(kUser);
+  REQUIRE(third.ok());
+  CHECK(connector.reused_connections() == 1);
+  listed = (*third)->ListMessages("INBOX");
+  INFO(listed.status().message());
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == 1);
+  const std::vector<std::string> third_pids = ImapConnectionPids(*dovecot, kUser);
+  REQUIRE(third_pids.size() == 1);
+  CHECK(third_pids != first_pids);
+}
+
+TEST_CASE("IMAP connector closes kept connections") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    return;
+  }
+  constexpr char kBob[] = "bob@example.test";
+  REQUIRE(dovecot->AddUser(kBob, "bob-password").ok());
+
+  SUBCASE("after the idle time") {
+    ImapSettings settings = SettingsFor(*dovecot);
+    settings.idle_seconds = 1;
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
+    REQUIRE(session.ok());
+    REQUIRE((*session)->ListFolders().ok());
+    session->reset();
+    CHECK((*connector)->idle_connections() == 1);
+    // Closed by the pool's own thread, with no further call to the connector.
+    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+    CHECK((*connector)->idle_connections() == 0);
+  }
+  SUBCASE("at once when the idle time is 0") {
+    ImapSettings settings = SettingsFor(*dovecot);
+    settings.idle_seconds = 0;
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
+    REQUIRE(session.ok());
+    REQUIRE((*session)->ListFolders().ok());
+    session->reset();
+    CHECK((*connector)->idle_connections() == 0);
+    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+  }
+  SUBCASE("the oldest first when full") {
+    ImapSettings settings = SettingsFor(*dovecot);
+    settings.max_idle_connections = 1;
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    Result<std::unique_ptr<MailboxSession>> alice = (*connector)->Open(kUser);
+    Result<std::unique_ptr<MailboxSession>> bob = (*connector)->Open(kBob);
+    REQUIRE(alice.ok());
+    REQUIRE(bob.ok());
+    alice->reset();
+    bob->reset();
+    CHECK((*connector)->idle_connections() == 1);
+    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+    CHECK(WaitForConnections(*dovecot, kBob, 1).size() == 1);
+    Result<std::unique_ptr<MailboxSession>> again = (*connector)->Open(kBob);
+    REQUIRE(again.ok());
+    CHECK((*connector)->reused_connections() == 1);
+  }
+  SUBCASE("when the connector goes") {
+    ImapSettings settings = SettingsFor(*dovecot);
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
+    REQUIRE(session.ok());
+    session->reset();
+    REQUIRE(WaitForConnections(*dovecot, kUser, 1).size() == 1);
+    connector->reset();
+    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+  }
 }
 
 TEST_CASE("IMAP connector nested non-ASCII folders") {
