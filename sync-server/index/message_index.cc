@@ -266,6 +266,58 @@ Result<std::map<std::string, int64_t>> MessageIndex::KnownLocations(const std::s
   return known;
 }
 
+Result<std::string> MessageIndex::StoredFolderVersion(const std::string& connection,
+                                                      const std::string& mailbox,
+                                                      const std::string& folder) {
+  Result<Statement> st = db_->Prepare(
+      "SELECT version FROM folder_versions WHERE connection=? AND mailbox=? AND folder=?");
+  if (!st.ok()) return st.status();
+  st->Bind(1, connection).Bind(2, mailbox).Bind(3, folder);
+  std::string version;
+  if (st->Step()) version = st->Text(0);
+  if (!st->status().ok()) return st->status();
+  return version;
+}
+
+Status MessageIndex::StoreFolderVersion(const std::string& connection, const std::string& mailbox,
+                                        const std::string& folder, const std::string& version) {
+  Result<Statement> st = db_->Prepare(
+      "INSERT INTO folder_versions(connection, mailbox, folder, version) VALUES(?,?,?,?)"
+      " ON CONFLICT(connection, mailbox, folder) DO UPDATE SET version=excluded.version");
+  if (!st.ok()) return st.status();
+  return st->Bind(1, connection).Bind(2, mailbox).Bind(3, folder).Bind(4, version).Run();
+}
+
+Result<int> MessageIndex::MarkOtherFoldersAbsent(const std::string& connection,
+                                                 const std::string& mailbox,
+                                                 const std::vector<std::string>& folders) {
+  // The listed folders go into a temporary table, so that any number of
+  // them fits one statement.
+  if (Status s = db_->Exec("CREATE TEMP TABLE IF NOT EXISTS listed_folders(name TEXT PRIMARY KEY);"
+                           "DELETE FROM listed_folders");
+      !s.ok()) {
+    return s;
+  }
+  Result<Statement> insert = db_->Prepare("INSERT OR IGNORE INTO listed_folders(name) VALUES(?)");
+  if (!insert.ok()) return insert.status();
+  for (const std::string& folder : folders) {
+    insert->Reset();
+    if (Status s = insert->Bind(1, folder).Run(); !s.ok()) return s;
+  }
+  Result<Statement> mark = db_->Prepare(
+      "UPDATE messages SET present=0 WHERE connection=? AND mailbox=? AND present=1"
+      " AND folder NOT IN (SELECT name FROM listed_folders)");
+  if (!mark.ok()) return mark.status();
+  if (Status s = mark->Bind(1, connection).Bind(2, mailbox).Run(); !s.ok()) return s;
+  const int marked = db_->Changes();
+  Result<Statement> forget = db_->Prepare(
+      "DELETE FROM folder_versions WHERE connection=? AND mailbox=?"
+      " AND folder NOT IN (SELECT name FROM listed_folders)");
+  if (!forget.ok()) return forget.status();
+  if (Status s = forget->Bind(1, connection).Bind(2, mailbox).Run(); !s.ok()) return s;
+  return marked;
+}
+
 Status IndexMailbox(Connector& connector, const std::string& address, MessageIndex* index,
                     UnixSeconds now, IndexStats* stats) {
   Result<std::unique_ptr<MailboxSession>> session = connector.Open(address);
@@ -279,10 +331,19 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
   ParseOptions parse_options;
   parse_options.text_body = false;  // the index does not store it
   for (const std::string& folder : *folders) {
-    // TODO(index): an IMAP folder whose UIDVALIDITY, UIDNEXT and message
-    // count are unchanged since the last pass has the same UIDs, so one
-    // STATUS (with HIGHESTMODSEQ for flag changes) could replace this
-    // listing of every UID.
+    // The version is read before the listing, so a message that arrives
+    // while the folder is read changes it for the next pass. A connector
+    // that cannot tell returns empty, and the folder is listed.
+    Result<std::string> version = (*session)->FolderVersion(folder);
+    if (version.ok() && !version->empty()) {
+      Result<std::string> stored = index->StoredFolderVersion(connector.name(), address, folder);
+      if (!stored.ok()) return stored.status();
+      if (*stored == *version) {
+        ++stats->unchanged;
+        continue;
+      }
+    }
+    const int failed_before = stats->failed;
     Result<std::vector<StoredLocation>> listed = (*session)->ListMessages(folder);
     if (!listed.ok()) return listed.status();
     Result<std::map<std::string, int64_t>> known =
@@ -324,7 +385,19 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
       if (Status s = index->MarkAbsent(id); !s.ok()) return s;
       ++stats->gone;
     }
+    // A folder with a message that could not be read is listed again next
+    // time, so the read is retried.
+    if (version.ok() && !version->empty() && stats->failed == failed_before) {
+      if (Status s = index->StoreFolderVersion(connector.name(), address, folder, *version);
+          !s.ok()) {
+        return s;
+      }
+    }
   }
+
+  Result<int> vanished = index->MarkOtherFoldersAbsent(connector.name(), address, *folders);
+  if (!vanished.ok()) return vanished.status();
+  stats->gone += *vanished;
   return Status::Ok();
 }
 

@@ -72,6 +72,19 @@ class MessageIndex {
                                                         const std::string& mailbox,
                                                         const std::string& folder);
 
+  // The FolderVersion() text stored after the folder's last complete pass,
+  // or empty.
+  Result<std::string> StoredFolderVersion(const std::string& connection,
+                                          const std::string& mailbox, const std::string& folder);
+  Status StoreFolderVersion(const std::string& connection, const std::string& mailbox,
+                            const std::string& folder, const std::string& version);
+
+  // Marks absent the present copies of a mailbox in folders other than
+  // `folders` (folders deleted or renamed in the mailbox) and forgets
+  // those folders' versions. Returns how many copies it marked.
+  Result<int> MarkOtherFoldersAbsent(const std::string& connection, const std::string& mailbox,
+                                     const std::vector<std::string>& folders);
+
   // The key KnownLocations uses for a location.
   static std::string LocationKey(const StoredLocation& location);
 
@@ -87,13 +100,16 @@ struct IndexStats {
   int mailboxes = 0;
   int added = 0;
   int gone = 0;
-  int failed = 0;  // messages that could not be read
+  int failed = 0;     // messages that could not be read
+  int unchanged = 0;  // folders skipped because their FolderVersion() had not changed
   std::vector<std::string> errors;
 };
 
 // Reads new mail from a connector's mailboxes into the index. Copies already
-// indexed at the same location are not read again; copies no longer listed
-// are marked absent.
+// indexed at the same location are not read again; copies no longer listed,
+// or in folders that no longer exist, are marked absent. A folder whose
+// FolderVersion() equals the one stored after its last complete pass is
+// not listed at all.
 Status IndexMailbox(Connector& connector, const std::string& address, MessageIndex* index,
                     UnixSeconds now, IndexStats* stats);
 IndexStats IndexConnector(Connector& connector, MessageIndex* index, UnixSeconds now);

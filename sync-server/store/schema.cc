@@ -164,6 +164,16 @@ CREATE TABLE audit(
   detail TEXT NOT NULL,
   remote TEXT NOT NULL);
 )sql",
+    // Version 3: what each folder looked like at its last complete index
+    // pass (MailboxSession::FolderVersion), so unchanged folders are skipped.
+    R"sql(
+CREATE TABLE folder_versions(
+  connection TEXT NOT NULL,
+  mailbox TEXT NOT NULL,
+  folder TEXT NOT NULL,
+  version TEXT NOT NULL,
+  PRIMARY KEY(connection, mailbox, folder));
+)sql",
 };
 
 }  // namespace

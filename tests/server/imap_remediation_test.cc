@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "shared/message_id.h"
 #include "sync-server/index/message_index.h"
 #include "sync-server/mail/mime_parser.h"
 #include "sync-server/mailbox/imap_connector.h"
@@ -48,11 +49,35 @@ struct ImapEngine {
   }
   ~ImapEngine() { std::filesystem::remove_all(dir); }
 
-  void Index() {
+  IndexStats Index() {
     MessageIndex index(db.get());
     IndexStats stats = IndexConnector(*registry.All().front(), &index, kNow);
     INFO("index errors: " << (stats.errors.empty() ? "" : stats.errors.front()));
     REQUIRE(stats.errors.empty());
+    return stats;
+  }
+
+  // The mailboxes of the indexed copies of `message_id` that are present.
+  std::multiset<std::string> IndexedCopies(const std::string& message_id) {
+    MessageIndex index(db.get());
+    Result<std::vector<IndexedMessage>> found =
+        index.FindByMessageKey(MessageIdKey(*NormalizeMessageId(message_id)));
+    REQUIRE(found.ok());
+    std::multiset<std::string> where;
+    for (const IndexedMessage& copy : *found) where.insert(copy.mailbox + " " + copy.location.folder);
+    return where;
+  }
+
+  // How many folders the users' mailboxes have, from doveadm.
+  int FolderCount() {
+    int count = 0;
+    for (const std::string& user : kUsers) {
+      Result<std::string> out = dovecot->Doveadm({"mailbox", "list", "-u", user});
+      REQUIRE(out.ok());
+      std::istringstream lines(*out);
+      for (std::string line; std::getline(lines, line);) count += line.empty() ? 0 : 1;
+    }
+    return count;
   }
 
   Incident Remove(const std::string& identifier) {
@@ -162,6 +187,73 @@ TEST_CASE("imap remove by hash and restore") {
   std::vector<std::string> bob = engine.Copies("bob@example.com", id);
   REQUIRE(bob.size() == 1);
   CHECK(bob[0].find("mailbox=INBOX") != std::string::npos);
+}
+
+TEST_CASE("imap index skips unchanged folders and follows changes") {
+  std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
+  if (!dovecot) {
+    MESSAGE("skipped: " << DovecotHarness::UnavailableReason());
+    return;
+  }
+  const std::string first = "<first.index@invoices.example.net>";
+  const std::string second = "<second.index@invoices.example.net>";
+  const std::string old = "<old.index@invoices.example.net>";
+  REQUIRE(dovecot->Append("alice@example.com", "INBOX", InvoiceMessage(first, "alice@example.com")).ok());
+  REQUIRE(dovecot->Append("alice@example.com", "Archive", InvoiceMessage(first, "alice@example.com")).ok());
+  REQUIRE(dovecot->Append("alice@example.com", "Old", InvoiceMessage(old, "alice@example.com")).ok());
+  REQUIRE(dovecot->Append("bob@example.com", "INBOX", InvoiceMessage(first, "bob@example.com")).ok());
+  ImapEngine engine(dovecot.get());
+  const int folders = engine.FolderCount();
+  REQUIRE(folders >= 5);  // INBOX of each user, alice's Archive and Old
+
+  IndexStats pass = engine.Index();
+  CHECK(pass.added == 4);
+  CHECK(pass.unchanged == 0);
+  pass = engine.Index();
+  CHECK(pass.added == 0);
+  CHECK(pass.gone == 0);
+  CHECK(pass.unchanged == folders);
+
+  // A delivery changes its folder only.
+  REQUIRE(dovecot->Append("bob@example.com", "INBOX", InvoiceMessage(second, "bob@example.com")).ok());
+  pass = engine.Index();
+  CHECK(pass.added == 1);
+  CHECK(pass.unchanged == folders - 1);
+  CHECK(engine.IndexedCopies(second) == std::multiset<std::string>{"bob@example.com INBOX"});
+
+  // A copy deleted by the user.
+  REQUIRE(dovecot->Doveadm({"expunge", "-u", "alice@example.com", "mailbox", "Archive", "all"}).ok());
+  pass = engine.Index();
+  CHECK(pass.added == 0);
+  CHECK(pass.gone == 1);
+  CHECK(pass.unchanged == folders - 1);
+  CHECK(engine.IndexedCopies(first) ==
+        std::multiset<std::string>{"alice@example.com INBOX", "bob@example.com INBOX"});
+
+  // A folder deleted with its mail.
+  REQUIRE(engine.IndexedCopies(old).size() == 1);
+  Result<std::string> deleted =
+      dovecot->Doveadm({"mailbox", "delete", "-u", "alice@example.com", "Old"});
+  INFO("doveadm: " << deleted.status().message());
+  REQUIRE(deleted.ok());
+  REQUIRE(engine.FolderCount() == folders - 1);
+  pass = engine.Index();
+  CHECK(pass.gone == 1);
+  CHECK(pass.unchanged == folders - 1);
+  CHECK(engine.IndexedCopies(old).empty());
+
+  // Reclaim's own moves leave the index consistent: the next pass finds
+  // nothing new and nothing gone, although the folders changed.
+  Incident incident = engine.Remove(first);
+  CHECK(incident.counts.removed == 2);
+  pass = engine.Index();
+  CHECK(pass.added == 0);
+  CHECK(pass.gone == 0);
+  CHECK(engine.IndexedCopies(first) == std::multiset<std::string>{
+                                           "alice@example.com Reclaim-Hold",
+                                           "bob@example.com Reclaim-Hold"});
+  pass = engine.Index();
+  CHECK(pass.unchanged == engine.FolderCount());
 }
 
 TEST_CASE("imap failure reasons") {
