@@ -4,8 +4,11 @@
 #include <initializer_list>
 #include <limits>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "shared/json_values.h"
 #include "shared/time_util.h"
@@ -629,9 +632,43 @@ std::string DumpJson(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// Thrown from the parser callback to stop at a key an object already has.
+struct DuplicateKey {
+  std::string key;
+};
+
+}  // namespace
+
 Result<nlohmann::json> ParseJson(std::string_view text) {
+  // nlohmann keeps the last of two equal keys in one object. A request
+  // that names a field twice is more likely a mistake than a wish for the
+  // second value, so it is refused. The stack holds the keys seen in each
+  // object that is open; arrays have no keys and need no entry.
+  std::vector<std::set<std::string>> keys;
+  json::parser_callback_t callback = [&keys](int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        keys.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+          throw DuplicateKey{parsed.get<std::string>()};
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
   try {
-    return json::parse(text.begin(), text.end());
+    return json::parse(text.begin(), text.end(), callback);
+  } catch (const DuplicateKey& duplicate) {
+    return Status::Invalid(duplicate.key, "the key '" + duplicate.key +
+                                              "' appears twice in one JSON object; give it once");
   } catch (const json::parse_error& error) {
     // what() starts with "[json.exception.parse_error.101] ". The rest is
     // the parser's own description with line and column.

@@ -44,7 +44,8 @@ Status FromJson(const nlohmann::json& value, Snapshot* out);
 std::string DumpJson(const nlohmann::json& value);
 
 // Parses JSON text. Malformed text is an error whose message gives the
-// parser's byte position.
+// parser's byte position; an object that has one key twice is an error
+// whose field is that key.
 Result<nlohmann::json> ParseJson(std::string_view text);
 
 }  // namespace reclaim

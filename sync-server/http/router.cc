@@ -64,6 +64,8 @@ Result<nlohmann::json> ParseBody(const httplib::Request& request,
   }
   Result<nlohmann::json> body = ParseJson(request.body);
   if (!body.ok()) {
+    // A key given twice names that key; other parse errors name the body.
+    if (!body.status().field().empty()) return body.status();
     return Status::Invalid("body", "malformed JSON: " + body.status().message());
   }
   if (!body->is_object()) return Status::Invalid("body", "the body must be a JSON object");

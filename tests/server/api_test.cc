@@ -1096,6 +1096,9 @@ TEST_CASE("api bad input table") {
       invalid("invalid UTF-8", "POST", rem, "{\"identifier\": \"\xff\xfe\", \"reason\": \"x\"}", kR,
               "body"),
       invalid("deep nesting", "POST", rem, deep, kR, "body"),
+      invalid("key twice", "POST", rem,
+              "{\"identifier\": \"<a@b.example>\", \"reason\": \"x\", \"reason\": \"y\"}", kR,
+              "reason"),
       invalid("malformed settings", "PUT", "/api/v1/settings", "{mode: automatic}", kA, "body"),
       invalid("malformed verdicts", "POST", "/api/v1/threat-intel/hashes", "{\"hashes\": [", kR,
               "body"),
@@ -2028,6 +2031,25 @@ TEST_CASE("api command line help") {
     CHECK(result.exit_code != 0);
     CHECK(result.exit_code < 128);
     CHECK_FALSE(result.err.empty());
+  }
+
+  // A configuration file names its own data folder, so --data-dir beside
+  // it is refused rather than ignored, and nothing is created.
+  const std::string config = scratch.path + "/reclaim.json";
+  std::ofstream(config) << "{\"dataDir\": \"" << scratch.path << "/from-file\"}";
+  const std::string unused = scratch.path + "/from-option";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--config", config, "--data-dir", unused, "index"},
+        std::vector<std::string>{"--data-dir", unused, "--config", config, "token", "list"}}) {
+    CommandResult both = RunServer(scratch.path, args);
+    INFO(Describe(both));
+    CHECK(both.exit_code != 0);
+    CHECK(both.exit_code < 128);
+    CHECK(both.err.find("excludes") != std::string::npos);
+    CHECK(both.err.find("--config") != std::string::npos);
+    CHECK(both.err.find("--data-dir") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(unused));
+    CHECK_FALSE(std::filesystem::exists(scratch.path + "/from-file"));
   }
 }
 

@@ -561,6 +561,38 @@ TEST_CASE("json malformed text reports byte") {
   }
 }
 
+TEST_CASE("json object with a key twice") {
+  struct Case {
+    std::string text;
+    std::string key;  // empty: valid
+  };
+  const Case kCases[] = {
+      {R"({"a": 1, "a": 2})", "a"},
+      {R"({"outer": {"b": 1, "c": 2, "b": 3}})", "b"},
+      {R"([{"d": 1}, {"d": 2, "d": 3}])", "d"},
+      // Equal keys in different objects, or an object nested under a key
+      // of the same name, are fine.
+      {R"({"e": {"e": 1}, "f": [{"e": 2}, {"e": 3}]})", ""},
+      {R"({"g": 1, "G": 2})", ""},
+  };
+  for (const Case& c : kCases) {
+    INFO("text ", c.text);
+    Result<nlohmann::json> parsed = ParseJson(c.text);
+    if (c.key.empty()) {
+      CHECK(parsed.ok());
+      continue;
+    }
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
+    CHECK(parsed.status().field() == c.key);
+    CHECK(parsed.status().message() ==
+          "the key '" + c.key + "' appears twice in one JSON object; give it once");
+  }
+  // The decoders report it the same way.
+  const Status status = DecodeIncident(R"({"id": "TR-ACME-00001-M", "id": "TR-ACME-00002-M"})").status();
+  CHECK(status.field() == "id");
+}
+
 TEST_CASE("json deep nesting in error") {
   // Dumping this value into the message would recurse once per level.
   const int kDepth = 200000;
