@@ -191,10 +191,16 @@ int main(int argc, char** argv) {
   CLI::App cli{"Reclaim sync server: email threat remediation"};
   cli.require_subcommand(1);
   CommonOptions common;
-  cli.add_option("--config", common.config_path, "Configuration file (JSON); see docs/configuration.md")
-      ->check(CLI::ExistingFile);
+  CLI::Option* config_option =
+      cli.add_option("--config", common.config_path,
+                     "Configuration file (JSON); see docs/configuration.md")
+          ->check(CLI::ExistingFile);
+  // The file names its own data folder (dataDir), so the two together
+  // would leave one of them silently unused.
   cli.add_option("--data-dir", common.data_dir,
-                 "Data folder when no configuration file is given (default: data)");
+                 "Data folder when no configuration file is given (default: data); with"
+                 " --config, set dataDir in the file instead")
+      ->excludes(config_option);
 
   std::string address;
   int port = -1;
