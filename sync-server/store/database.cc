@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <string>
 #include <utility>
 
 namespace reclaim {
@@ -10,12 +11,40 @@ Status ApplySchema(Database* db);  // schema.cc
 
 namespace {
 
+// How long a statement waits for another connection's lock before it fails
+// with SQLITE_BUSY.
+constexpr int kBusyTimeoutMs = 10000;
+
+// Maps an SQLite result code to a Status. Failures of the database file or
+// its disk are kUnavailable (HTTP 503), because the request may succeed
+// once the operator has dealt with them; the rest are bugs (kInternal).
+Status StatusForResult(int result, std::string message) {
+  switch (result & 0xff) {  // the primary code of an extended one
+    case SQLITE_CONSTRAINT:
+      return Status::Conflict("", message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable(message + "; another connection held the database's write" +
+                                 " lock for " + std::to_string(kBusyTimeoutMs / 1000) +
+                                 " s (a second server or a command on the same data folder?):"
+                                 " try again");
+    case SQLITE_FULL:
+      return Status::Unavailable(message + "; the disk that holds the database is full");
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      return Status::Unavailable(message +
+                                 "; check the disk and the permissions of the data folder");
+    default:
+      return Status::Internal(message);
+  }
+}
+
 Status SqlError(sqlite3* db, std::string_view step, std::string_view sql) {
   std::string message = "SQLite " + std::string(step) + " failed: " + sqlite3_errmsg(db);
   if (!sql.empty()) message += " (in: " + std::string(sql.substr(0, 120)) + ")";
-  int code = sqlite3_errcode(db);
-  if (code == SQLITE_CONSTRAINT) return Status::Conflict("", message);
-  return Status::Internal(message);
+  return StatusForResult(sqlite3_extended_errcode(db), std::move(message));
 }
 
 }  // namespace
@@ -135,7 +164,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
     return Status::Unavailable(message);
   }
   std::unique_ptr<Database> db(new Database(raw, path));
-  sqlite3_busy_timeout(raw, 10000);
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   // WAL lets the HTTP threads read while a job writes; synchronous=FULL makes
   // each committed journal step durable before the mailbox is touched.
   if (Status s = db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -168,7 +197,7 @@ Status Database::Exec(std::string_view sql) {
   std::string message = "SQLite exec failed: " + std::string(error ? error : "unknown error") +
                         " (in: " + text.substr(0, 120) + ")";
   sqlite3_free(error);
-  return rc == SQLITE_CONSTRAINT ? Status::Conflict("", message) : Status::Internal(message);
+  return StatusForResult(rc, std::move(message));
 }
 
 Status Database::ExecCached(std::string_view sql) {
