@@ -353,29 +353,58 @@ Status IndexMailbox(Connector& connector, const std::string& address, MessageInd
     // New locations are read and parsed; seen ones are left alone. Records
     // are committed in batches, because one commit per message would spend
     // most of the time waiting for the disk.
+    std::vector<StoredLocation> fresh;
+    for (const StoredLocation& location : *listed) {
+      if (known->erase(MessageIndex::LocationKey(location)) == 0) fresh.push_back(location);
+    }
     constexpr int kBatch = 500;
     int in_batch = 0;
     std::unique_ptr<Database::Transaction> batch;
-    for (const StoredLocation& location : *listed) {
-      std::string key = MessageIndex::LocationKey(location);
-      if (known->erase(key) > 0) continue;
-      if (Status read = (*session)->FetchInto(location, &raw); !read.ok()) {
+    Status recorded;
+    const auto ingest = [&](const StoredLocation& location, const Status& read,
+                            const std::string& content) {
+      if (!recorded.ok()) return;
+      if (!read.ok()) {
         ++stats->failed;
-        stats->errors.push_back(address + " " + folder + " " + key + ": " + read.message());
-        continue;
+        stats->errors.push_back(address + " " + folder + " " +
+                                MessageIndex::LocationKey(location) + ": " + read.message());
+        return;
       }
-      ParsedMessage parsed = ParseMessage(raw, parse_options);
+      ParsedMessage parsed = ParseMessage(content, parse_options);
       if (!batch) batch = std::make_unique<Database::Transaction>(index->database());
-      Result<int64_t> id =
-          index->Record(connector.name(), address, location, parsed, RawSha256(parsed, raw), now);
-      if (!id.ok()) return id.status();
+      Result<int64_t> id = index->Record(connector.name(), address, location, parsed,
+                                         RawSha256(parsed, content), now);
+      if (!id.ok()) {
+        recorded = id.status();
+        return;
+      }
       ++stats->added;
       if (++in_batch == kBatch) {
-        if (Status s = batch->Commit(); !s.ok()) return s;
+        recorded = batch->Commit();
         batch.reset();
         in_batch = 0;
       }
+    };
+    if ((*session)->FetchesInBatches()) {
+      // A few hundred messages per request bound the memory in flight.
+      constexpr size_t kPerFetch = 256;
+      for (size_t start = 0; start < fresh.size() && recorded.ok(); start += kPerFetch) {
+        const std::vector<StoredLocation> part(
+            fresh.begin() + static_cast<std::ptrdiff_t>(start),
+            fresh.begin() + static_cast<std::ptrdiff_t>(std::min(fresh.size(), start + kPerFetch)));
+        (*session)->FetchEach(part, [&](size_t i, Result<std::string> message) {
+          const std::string empty;
+          ingest(part[i], message.status(), message.ok() ? *message : empty);
+        });
+      }
+    } else {
+      for (const StoredLocation& location : fresh) {
+        Status read = (*session)->FetchInto(location, &raw);
+        ingest(location, read, raw);
+        if (!recorded.ok()) break;
+      }
     }
+    if (!recorded.ok()) return recorded;
     if (batch) {
       if (Status s = batch->Commit(); !s.ok()) return s;
     }

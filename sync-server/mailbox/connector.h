@@ -123,6 +123,11 @@ class MailboxSession {
   // connector that does not tag does nothing.
   virtual Status ClearTag(const StoredLocation& location, const std::string& tag) = 0;
 
+  // Whether FetchEach() reads many messages with fewer requests than one
+  // Fetch() per message, as over IMAP, so that a caller reading many
+  // messages should prefer it to FetchInto(). The default is false.
+  virtual bool FetchesInBatches() const { return false; }
+
   // Reads the messages at `locations` and calls `visit(i, message)` exactly
   // once for each locations[i], with what Fetch(locations[i]) would return,
   // in any order. `visit` must not call this session, because a connector

@@ -62,6 +62,7 @@ void ImapClient::Disconnect() {
   socket_ = -1;
   reader_.Clear();
   capabilities_.clear();
+  hierarchy_delimiter_.reset();
 }
 
 Status ImapClient::Connect() {

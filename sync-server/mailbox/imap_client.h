@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -126,6 +127,12 @@ class ImapClient {
   // Whether the server listed `name` (upper case) in CAPABILITY after login.
   bool HasCapability(std::string_view name) const;
 
+  // The hierarchy delimiter a session learned on this connection ('\0' for
+  // a flat namespace), kept with the connection so that the next session
+  // on it need not ask again. Forgotten when the connection closes.
+  const std::optional<char>& hierarchy_delimiter() const { return hierarchy_delimiter_; }
+  void set_hierarchy_delimiter(char delimiter) { hierarchy_delimiter_ = delimiter; }
+
   const std::string& url() const { return login_.url; }
   const std::string& username() const { return login_.username; }
 
@@ -154,6 +161,7 @@ class ImapClient {
   int socket_ = -1;
   ImapResponseReader reader_;
   std::set<std::string> capabilities_;
+  std::optional<char> hierarchy_delimiter_;
   std::string login_lines_;  // server lines during login, to tell the kinds of failed login apart
   uint64_t next_tag_ = 1;
   uint64_t login_count_ = 0;

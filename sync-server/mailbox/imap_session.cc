@@ -149,8 +149,8 @@ Result<ImapReply> ImapSession::ExecuteChange(const ImapCommand& command) {
 }
 
 Result<char> ImapSession::Delimiter() {
-  if (delimiter_) {
-    return *delimiter_;
+  if (client_->hierarchy_delimiter()) {
+    return *client_->hierarchy_delimiter();
   }
   Result<ImapReply> reply = ExecuteOk(ImapCommand("LIST \"\" \"\""));
   if (!reply.ok()) {
@@ -159,10 +159,10 @@ Result<char> ImapSession::Delimiter() {
   for (const ImapResponse& response : reply->untagged) {
     if (response.name == "LIST" && response.values.size() >= 2) {
       const ImapValue& delimiter = response.values[1];
-      delimiter_ = delimiter.kind == ImapValue::Kind::kNil || delimiter.text.empty()
-                       ? '\0'
-                       : delimiter.text[0];
-      return *delimiter_;
+      client_->set_hierarchy_delimiter(
+          delimiter.kind == ImapValue::Kind::kNil || delimiter.text.empty() ? '\0'
+                                                                            : delimiter.text[0]);
+      return *client_->hierarchy_delimiter();
     }
   }
   return Status::Internal("IMAP server " + client_->url() +

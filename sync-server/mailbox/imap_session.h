@@ -60,6 +60,7 @@ class ImapSession : public MailboxSession {
                                                       const std::string& message_id) override;
   Status ClearTag(const StoredLocation& location, const std::string& tag) override;
 
+  bool FetchesInBatches() const override { return true; }
   // One UID FETCH of the bodies per folder, passed to `visit` as they arrive.
   void FetchEach(const std::vector<StoredLocation>& locations,
                  const std::function<void(size_t, Result<std::string>)>& visit) override;
@@ -205,7 +206,6 @@ class ImapSession : public MailboxSession {
   std::shared_ptr<ImapConnectionPool> pool_;
   std::string address_;
   bool use_move_command_;
-  std::optional<char> delimiter_;  // '\0' for a flat namespace (NIL delimiter)
   bool changed_mailbox_ = false;   // MOVE, COPY, \Deleted or EXPUNGE sent in this operation
   std::optional<SelectedFolder> selected_;  // the folder of the last successful SELECT
   uint64_t selected_login_ = 0;             // ImapClient::login_count() at that SELECT

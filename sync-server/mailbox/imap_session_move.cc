@@ -412,9 +412,9 @@ Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
                             " lacks UIDPLUS (RFC 4315), which Reclaim needs to move one message "
                             "without a plain EXPUNGE and to learn its new UID");
   }
-  if (Status created = EnsureFolder(folder); !created.ok()) {
-    return created;
-  }
+  // The destination is created only when UID MOVE finds it missing
+  // (SendMove), which saves a CREATE per session in the usual case where the
+  // hold folder exists.
   const std::string& source_folder = moves[batch.front()->index].location.folder;
   Result<SelectedFolder> source = SelectCached(source_folder);
   if (!source.ok()) {
@@ -507,8 +507,11 @@ Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
 }
 
 // Sends UID MOVE of `uid_set` in the selected folder into `folder`. A NO
-// [TRYCREATE] reply means the folder was deleted since this session saw
-// it, so it is created and the MOVE sent once more.
+// reply with [TRYCREATE], or a plain NO while the folder does not exist,
+// means the destination is missing: it is created and the MOVE sent once
+// more. A refused MOVE leaves both folders as they were, as a refused COPY
+// must (RFC 3501 section 6.4.7), so sending it again cannot make a second
+// copy.
 Result<ImapReply> ImapSession::SendMove(const std::string& uid_set, const std::string& folder) {
   Result<std::string> destination = ServerFolderName(folder, "folder");
   if (!destination.ok()) {
@@ -517,7 +520,15 @@ Result<ImapReply> ImapSession::SendMove(const std::string& uid_set, const std::s
   const ImapCommand move("UID MOVE " + uid_set + " " + *destination);
   changed_mailbox_ = true;
   Result<ImapReply> reply = Execute(move);
-  if (reply.ok() && !reply->ok() && ImapUpperCase(reply->code) == "TRYCREATE") {
+  bool missing = reply.ok() && !reply->ok() && ImapUpperCase(reply->code) == "TRYCREATE";
+  if (reply.ok() && !reply->ok() && !missing && reply->code.empty()) {
+    Result<bool> exists = FolderExists(*destination);
+    if (!exists.ok()) {
+      return exists.status();
+    }
+    missing = !*exists;
+  }
+  if (missing) {
     known_folders_.erase(std::remove(known_folders_.begin(), known_folders_.end(), folder),
                          known_folders_.end());
     // CREATE leaves the source folder selected.
