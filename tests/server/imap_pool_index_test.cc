@@ -264,6 +264,15 @@ TEST_CASE("IMAP login over the connection limit") {
   CHECK(message.find("mail_max_userip_connections") != std::string::npos);
   CHECK(message.find("password") == std::string::npos);
 
+  // A wrong master password still gets the advice to check it.
+  ImapSettings wrong = SettingsFor(*dovecot);
+  wrong.password = "wrong-password";
+  Result<std::unique_ptr<MailboxSession>> rejected = MakeConnector(wrong)->Open(kAlice);
+  REQUIRE_FALSE(rejected.ok());
+  INFO(rejected.status().message());
+  CHECK(rejected.status().code() == StatusCode::kUnavailable);
+  CHECK(rejected.status().message().find("password") != std::string::npos);
+
   // Once the first session ends, its kept connection serves the next one.
   first.reset();
   std::unique_ptr<MailboxSession> third = Open(*connector, kAlice);
