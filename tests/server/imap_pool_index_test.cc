@@ -249,13 +249,17 @@ TEST_CASE("IMAP login over the connection limit") {
   std::unique_ptr<ImapConnector> connector = MakeConnector(SettingsFor(*dovecot));
   // The first session uses the one connection Dovecot allows. The reload
   // takes effect for logins shortly after doveadm returns.
+  // The second connector keeps no connection, so each attempt logs in.
   std::unique_ptr<MailboxSession> first = Open(*connector, kAlice);
   REQUIRE(first->ListFolders().ok());
-  Result<std::unique_ptr<MailboxSession>> second = connector->Open(kAlice);
+  ImapSettings keep_none = SettingsFor(*dovecot);
+  keep_none.idle_seconds = 0;
+  std::unique_ptr<ImapConnector> other = MakeConnector(keep_none);
+  Result<std::unique_ptr<MailboxSession>> second = other->Open(kAlice);
   for (int attempt = 0; attempt < 50 && second.ok(); ++attempt) {
     second->reset();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    second = connector->Open(kAlice);
+    second = other->Open(kAlice);
   }
   REQUIRE_FALSE(second.ok());
   const std::string message = second.status().message();
