@@ -23,6 +23,30 @@ size_t CollectLoginLine(char* data, size_t size, size_t count, void* user_data) 
   return length;
 }
 
+// Returns the tagged reply that ended a failed login, without its tag, for
+// example `NO [LIMIT] Maximum number of connections from user+IP exceeded`,
+// or an empty string when the server sent none.
+std::string TaggedLoginReply(const std::string& lines) {
+  std::string reply;
+  size_t start = 0;
+  while (start < lines.size()) {
+    size_t end = lines.find('\n', start);
+    if (end == std::string::npos) {
+      end = lines.size();
+    }
+    std::string line = lines.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) {
+      line.pop_back();
+    }
+    const size_t space = line.find(' ');
+    if (!line.empty() && line[0] != '*' && line[0] != '+' && space != std::string::npos) {
+      reply = line.substr(space + 1);
+    }
+  }
+  return reply;
+}
+
 }  // namespace
 
 ImapCommand& ImapCommand::Append(std::string_view text) {
@@ -130,6 +154,14 @@ Status ImapClient::LoginError(int curl_code, const std::string& detail) const {
     const std::string user = login_.username.substr(0, login_.username.rfind('*'));
     return Status::NotFound("address", "no mailbox for user " + user + " on " + login_.url +
                                            " (the server answered AUTHORIZATIONFAILED)");
+  }
+  // A response code other than AUTHENTICATIONFAILED (RFC 5530) names
+  // another cause, such as Dovecot's `[LIMIT]` for
+  // mail_max_userip_connections, so the server's own words are passed on.
+  const std::string reply = TaggedLoginReply(login_lines_);
+  if (reply.rfind("NO [", 0) == 0 && reply.find("[AUTHENTICATIONFAILED]") == std::string::npos) {
+    return Status::Unavailable("IMAP server " + login_.url + " rejected the login of " +
+                               login_.username + ": " + reply);
   }
   return Status::Unavailable("IMAP server " + login_.url + " rejected the login of " +
                              login_.username +

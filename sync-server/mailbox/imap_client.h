@@ -86,7 +86,9 @@ class ImapClient {
   // kNotFound: the server rejected the login with AUTHORIZATIONFAILED
   // (RFC 5530), which Dovecot sends for a master login to an unknown user.
   // kUnavailable: the server cannot be reached, timed out or rejected the
-  // login in any other way, for example for a wrong master password.
+  // login in any other way, for example for a wrong master password. A
+  // rejection with another response code, such as Dovecot's [LIMIT] for
+  // too many connections of one user, carries the server's reply.
   Status Connect();
 
   bool connected() const { return curl_ != nullptr; }

@@ -72,9 +72,10 @@ class ImapSession : public MailboxSession {
                   const std::vector<std::string>& sha256s,
                   const std::function<void(size_t, Status)>& visit) override;
   // Per source folder: one UID STORE per tag group that marks the copies
-  // with the group keyword and shows which are still there, and one UID
-  // MOVE; then one UID FETCH in the destination confirms each copy by
-  // COPYUID and its group keyword.
+  // with the group keyword and shows which are still there (a UID FETCH
+  // checks the copies that had the keyword already), and one UID MOVE.
+  // Then one UID FETCH in the destination confirms each copy by COPYUID and
+  // its group keyword.
   // Without MOVE (or with use_move_command off) it moves copy by copy.
   std::vector<Result<StoredLocation>> MoveBatch(const std::vector<TaggedLocation>& moves,
                                                 const std::string& folder) override;

@@ -348,8 +348,9 @@ std::vector<Result<StoredLocation>> ImapSession::MoveBatch(const std::vector<Tag
 // one keyword per batch instead of one per copy saves that work for all
 // copies but one. A copy whose STORE fails is done with that error.
 // The STOREs are not .SILENT: the server answers each with one FETCH per
-// message it changed, and the UIDs of those land in `*present`, so the
-// STORE also tells which copies are still there.
+// message it changed, and the UIDs of those land in `*present`. So the
+// STORE also tells which copies are still there, except those that had the
+// keyword already.
 Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
                               const std::vector<BatchMove*>& to_move,
                               std::vector<Result<StoredLocation>>& results,
@@ -400,9 +401,9 @@ Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
 }
 
 // Moves the copies of `batch`, all in one source folder: tags them with
-// their group keyword, which also shows which are still there (one UID
-// FETCH shows it where the folder takes no keywords), and moves them with
-// one UID MOVE.
+// their group keyword, which also shows which are still there, and moves
+// them with one UID MOVE. One UID FETCH shows presence where the folder
+// takes no keywords and for copies that had the keyword already.
 // Marks copies that are gone as `missing` and moved copies as `moved`.
 Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
                                    const std::vector<BatchMove*>& batch, const std::string& folder,
@@ -448,6 +449,29 @@ Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
   if (tagged) {
     if (Status stored = StoreTags(moves, pending, results, &present_uids); !stored.ok()) {
       return stored;
+    }
+    // Dovecot 2.3.19 sends FETCH after a STORE only for the messages whose
+    // flags it changed. A copy that has the keyword already, because the
+    // connection dropped after an earlier STORE of this step, is looked up
+    // by UID.
+    std::vector<uint32_t> unreported;
+    for (const BatchMove* move : pending) {
+      const uint32_t uid = moves[move->index].location.uid;
+      if (!move->done && !std::binary_search(present_uids.begin(), present_uids.end(), uid)) {
+        unreported.push_back(uid);
+      }
+    }
+    if (!unreported.empty()) {
+      std::sort(unreported.begin(), unreported.end());
+      unreported.erase(std::unique(unreported.begin(), unreported.end()), unreported.end());
+      Result<std::vector<StoredLocation>> found = FetchLocations(*source, FormatUidSet(unreported));
+      if (!found.ok()) {
+        return found.status();
+      }
+      for (const StoredLocation& location : *found) {
+        present_uids.push_back(location.uid);
+      }
+      std::sort(present_uids.begin(), present_uids.end());
     }
   } else {
     Result<std::vector<StoredLocation>> present = FetchLocations(*source, FormatUidSet(uids));
