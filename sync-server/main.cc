@@ -324,8 +324,8 @@ int main(int argc, char** argv) {
   }
   if (index->parsed()) {
     IndexStats stats = server.IndexNow();
-    std::printf("%d mailboxes, %d messages added, %d gone, %d unreadable\n", stats.mailboxes,
-                stats.added, stats.gone, stats.failed);
+    std::printf("%d mailboxes, %d messages added, %d gone, %d unreadable, %d folders unchanged\n",
+                stats.mailboxes, stats.added, stats.gone, stats.failed, stats.unchanged);
     for (const std::string& error : stats.errors) std::fprintf(stderr, "%s\n", error.c_str());
     return stats.errors.empty() ? 0 : 1;
   }

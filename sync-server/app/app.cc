@@ -303,10 +303,13 @@ IndexStats App::IndexNow() {
     total.added += stats.added;
     total.gone += stats.gone;
     total.failed += stats.failed;
+    total.unchanged += stats.unchanged;
     total.errors.insert(total.errors.end(), stats.errors.begin(), stats.errors.end());
   }
-  spdlog::info("index: {} mailboxes, {} added, {} gone, {} unreadable, {} errors",
-               total.mailboxes, total.added, total.gone, total.failed, total.errors.size());
+  spdlog::info(
+      "index: {} mailboxes, {} added, {} gone, {} unreadable, {} errors, {} folders unchanged",
+      total.mailboxes, total.added, total.gone, total.failed, total.errors.size(),
+      total.unchanged);
   for (const std::string& error : total.errors) spdlog::warn("index: {}", error);
   return total;
 }

@@ -79,7 +79,9 @@ ImapSession::~ImapSession() {
   // does not sync first, so FolderVersion() would return old numbers.
   // UNSELECT (RFC 3691) leaves no folder selected without expunging, which
   // CLOSE would do; a server without it gets no kept connection.
-  if (selected_) {
+  // After a new login (WithReconnect) `selected_` may describe the old
+  // connection; the new one has selected only what was selected since.
+  if (selected_ && selected_login_ == client_->login_count()) {
     if (!client_->HasCapability("UNSELECT")) {
       return;
     }

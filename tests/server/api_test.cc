@@ -2153,8 +2153,9 @@ TEST_CASE("api command line remediation") {
   CommandResult indexed = run({"index"});
   INFO(Describe(indexed));
   CHECK(indexed.exit_code == 0);
-  CHECK(indexed.out == "3 mailboxes, 4 messages added, 0 gone, 0 unreadable\n");
-  CHECK(run({"index"}).out == "3 mailboxes, 0 messages added, 0 gone, 0 unreadable\n");
+  CHECK(indexed.out == "3 mailboxes, 4 messages added, 0 gone, 0 unreadable, 0 folders unchanged\n");
+  CHECK(run({"index"}).out ==
+        "3 mailboxes, 0 messages added, 0 gone, 0 unreadable, 0 folders unchanged\n");
 
   CommandResult removed = run({"remediate", phish_id, "--reason", "Credential phish"});
   INFO(Describe(removed));
