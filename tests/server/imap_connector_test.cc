@@ -19,6 +19,7 @@
 #include "sync-server/mailbox/imap_connector.h"
 #include "sync-server/mailbox/imap_protocol.h"
 #include "tests/server/dovecot_harness.h"
+#include "tests/server/imap_test_support.h"
 
 namespace reclaim {
 namespace {
@@ -35,29 +36,11 @@ std::string MakeMessage(const std::string& message_id_field, const std::string& 
 // Returns a started Dovecot with user alice, or nullptr after a MESSAGE
 // when Dovecot cannot run on this machine.
 std::unique_ptr<DovecotHarness> StartDovecot() {
-  const std::string reason = DovecotHarness::UnavailableReason();
-  if (!reason.empty()) {
-    MESSAGE("skipped, Dovecot cannot run here: " << reason);
-    return nullptr;
-  }
-  Result<std::unique_ptr<DovecotHarness>> started = DovecotHarness::Start();
-  INFO(started.status().message());
-  REQUIRE(started.ok());
-  std::unique_ptr<DovecotHarness> dovecot = std::move(started).value();
-  REQUIRE(dovecot->AddUser(kUser, "alice-password").ok());
-  return dovecot;
+  return testing::StartDovecotWithUser(kUser, "alice-password");
 }
 
 ImapSettings SettingsFor(const DovecotHarness& dovecot) {
-  ImapSettings settings;
-  settings.name = "test-imap";
-  settings.url = dovecot.url();
-  settings.master_user = dovecot.master_user();
-  settings.password = dovecot.master_password();
-  settings.domains = {"example.test"};
-  settings.mailboxes = {kUser};
-  settings.timeout_seconds = 10;
-  return settings;
+  return testing::ImapSettingsFor(dovecot, {kUser}, 10);
 }
 
 std::unique_ptr<MailboxSession> OpenAlice(const ImapSettings& settings) {
@@ -749,31 +732,31 @@ TEST_CASE("IMAP connector closes kept connections") {
   }
   constexpr char kBob[] = "bob@example.test";
   REQUIRE(dovecot->AddUser(kBob, "bob-password").ok());
+  // A connector with `settings` on which one session of alice has ended.
+  const auto after_one_session = [&](const ImapSettings& settings) {
+    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
+    REQUIRE(connector.ok());
+    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
+    REQUIRE(session.ok());
+    REQUIRE((*session)->ListFolders().ok());
+    session->reset();
+    return std::move(connector).value();
+  };
 
   SUBCASE("after the idle time") {
     ImapSettings settings = SettingsFor(*dovecot);
     settings.idle_seconds = 1;
-    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
-    REQUIRE(connector.ok());
-    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
-    REQUIRE(session.ok());
-    REQUIRE((*session)->ListFolders().ok());
-    session->reset();
-    CHECK((*connector)->idle_connections() == 1);
+    std::unique_ptr<ImapConnector> connector = after_one_session(settings);
+    CHECK(connector->idle_connections() == 1);
     // Closed by the pool's own thread, with no further call to the connector.
     CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
-    CHECK((*connector)->idle_connections() == 0);
+    CHECK(connector->idle_connections() == 0);
   }
   SUBCASE("at once when the idle time is 0") {
     ImapSettings settings = SettingsFor(*dovecot);
     settings.idle_seconds = 0;
-    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
-    REQUIRE(connector.ok());
-    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
-    REQUIRE(session.ok());
-    REQUIRE((*session)->ListFolders().ok());
-    session->reset();
-    CHECK((*connector)->idle_connections() == 0);
+    std::unique_ptr<ImapConnector> connector = after_one_session(settings);
+    CHECK(connector->idle_connections() == 0);
     CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
   }
   SUBCASE("the oldest first when full") {
@@ -795,14 +778,9 @@ TEST_CASE("IMAP connector closes kept connections") {
     CHECK((*connector)->reused_connections() == 1);
   }
   SUBCASE("when the connector goes") {
-    ImapSettings settings = SettingsFor(*dovecot);
-    Result<std::unique_ptr<ImapConnector>> connector = ImapConnector::Create(settings);
-    REQUIRE(connector.ok());
-    Result<std::unique_ptr<MailboxSession>> session = (*connector)->Open(kUser);
-    REQUIRE(session.ok());
-    session->reset();
+    std::unique_ptr<ImapConnector> connector = after_one_session(SettingsFor(*dovecot));
     REQUIRE(WaitForConnections(*dovecot, kUser, 1).size() == 1);
-    connector->reset();
+    connector.reset();
     CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
   }
 }

@@ -24,6 +24,7 @@
 #include "sync-server/mail/mime_parser.h"
 #include "sync-server/mailbox/imap_connector.h"
 #include "tests/server/dovecot_harness.h"
+#include "tests/server/imap_test_support.h"
 
 namespace reclaim {
 namespace {
@@ -43,28 +44,11 @@ std::string Message(const std::string& message_id, const std::string& subject) {
 // Returns a started Dovecot with user alice, or nullptr after a MESSAGE
 // when Dovecot cannot run on this machine.
 std::unique_ptr<DovecotHarness> StartDovecot() {
-  const std::string reason = DovecotHarness::UnavailableReason();
-  if (!reason.empty()) {
-    MESSAGE("skipped, Dovecot cannot run here: " << reason);
-    return nullptr;
-  }
-  Result<std::unique_ptr<DovecotHarness>> started = DovecotHarness::Start();
-  INFO(started.status().message());
-  REQUIRE(started.ok());
-  std::unique_ptr<DovecotHarness> dovecot = std::move(started).value();
-  REQUIRE(dovecot->AddUser(kAlice, "alice-password").ok());
-  return dovecot;
+  return testing::StartDovecotWithUser(kAlice, "alice-password");
 }
 
 ImapSettings SettingsFor(const DovecotHarness& dovecot) {
-  ImapSettings settings;
-  settings.name = "test-imap";
-  settings.url = dovecot.url();
-  settings.master_user = dovecot.master_user();
-  settings.password = dovecot.master_password();
-  settings.domains = {"example.test"};
-  settings.mailboxes = {kAlice};
-  settings.timeout_seconds = 2;
+  ImapSettings settings = testing::ImapSettingsFor(dovecot, {kAlice}, 2);
   settings.idle_seconds = 600;
   return settings;
 }
