@@ -16,6 +16,7 @@
 #include "sync-server/mail/mime_parser.h"
 #include "sync-server/mailbox/maildir_connector.h"
 #include "sync-server/remediation/remediator.h"
+#include "tests/server/kill_by_progress.h"
 #include "tests/server/maildir_org.h"
 
 using namespace reclaim;
@@ -105,22 +106,11 @@ TEST_CASE("remediation survives SIGKILL") {
     if (child == 0) RunChild(org, incident_id, control);
     // Up to 64 copies per round: 20 rounds leave most of the 2,000 for the
     // last, uninterrupted run.
-    int target = 1 + static_cast<int>(random() % 64);
-    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    int status = 0;
-    bool ended = false;
-    while (control->done.load() < target && std::chrono::steady_clock::now() < give_up) {
-      if (waitpid(child, &status, WNOHANG) == child) {
-        ended = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    if (!ended) {
-      std::this_thread::sleep_for(std::chrono::microseconds(random() % 3000));
-      if (kill(child, SIGKILL) == 0) ++killed;
-      waitpid(child, &status, 0);
-    }
+    const int target = 1 + static_cast<int>(random() % 64);
+    const testing::KillOutcome outcome =
+        testing::KillAfterProgress(child, *control, target, static_cast<int>(random() % 3000));
+    if (outcome.killed) ++killed;
+    const int status = outcome.status;
     Process process(org);
     uint32_t removed = process.repository->Get(incident_id)->counts.removed;
     if (WIFSIGNALED(status) && removed > removed_before && removed < kUsers) ++killed_mid_job;

@@ -25,6 +25,7 @@
 #include "sync-server/mailbox/imap_connector.h"
 #include "sync-server/remediation/remediator.h"
 #include "tests/server/dovecot_harness.h"
+#include "tests/server/kill_by_progress.h"
 
 using namespace reclaim;
 
@@ -242,21 +243,9 @@ TEST_CASE("IMAP removal survives SIGKILL") {
     if (child == 0)
       RunChild(db_path, dovecot, incident_id, control);
     const int target = 1 + static_cast<int>(random() % 4);
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    int status = 0;
-    bool ended = false;
-    while (control->done.load() < target && std::chrono::steady_clock::now() < give_up) {
-      if (waitpid(child, &status, WNOHANG) == child) {
-        ended = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    if (!ended) {
-      std::this_thread::sleep_for(std::chrono::microseconds(random() % 8000));
-      kill(child, SIGKILL);
-      waitpid(child, &status, 0);
-    }
+    const int status =
+        testing::KillAfterProgress(child, *control, target, static_cast<int>(random() % 8000))
+            .status;
 
     Process process(db_path, dovecot);
     REQUIRE(process.remediator->Recover().ok());
