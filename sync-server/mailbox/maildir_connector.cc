@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -541,6 +542,7 @@ class MaildirSession : public MailboxSession {
 
   Result<std::vector<std::string>> ListFolders() override;
   Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) override;
+  Result<std::string> FolderVersion(const std::string& folder) override;
   Result<std::string> Fetch(const StoredLocation& location) override;
   Status FetchInto(const StoredLocation& location, std::string* content) override;
   Result<StoredLocation> Move(const StoredLocation& location, const std::string& folder,
@@ -660,6 +662,32 @@ Result<std::vector<StoredLocation>> MaildirSession::ListMessages(const std::stri
     locations.push_back(std::move(location));
   }
   return locations;
+}
+
+// Every delivery, deletion and rename (a flag change) in a Maildir folder
+// changes the modification time of its new/ or cur/ directory. The
+// version is both directories' inode and modification time. Two changes
+// within one tick of the file system's clock can leave the time as it
+// was, so a directory changed in the last kSettleSeconds gives no version
+// and the folder is listed; Dovecot's Maildir code guards its own
+// directory times the same way.
+Result<std::string> MaildirSession::FolderVersion(const std::string& folder) {
+  constexpr time_t kSettleSeconds = 2;
+  const Result<std::string> directory = FolderDirectory(folder);
+  if (!directory.ok())
+    return directory.status();
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  std::string version;
+  for (const char* subdir : {"new", "cur"}) {
+    const std::string path = PathOf(directory->empty() ? subdir : *directory + "/" + subdir);
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0 || info.st_mtim.tv_sec + kSettleSeconds > now.tv_sec)
+      return std::string();
+    version += std::to_string(info.st_ino) + ":" + std::to_string(info.st_mtim.tv_sec) + "." +
+               std::to_string(info.st_mtim.tv_nsec) + ";";
+  }
+  return version;
 }
 
 // Returns `location` when its file exists. Otherwise a mail client may have

@@ -89,6 +89,8 @@ Result<StoredLocation> PlanMaildirMove(const StoredLocation& from, const std::st
 // Session behaviour beyond the MailboxSession contract:
 // - ListMessages() reports the files in `cur/` and `new/`, never `tmp/`,
 //   where deliveries in progress are written. A missing folder is kNotFound.
+// - FolderVersion() is the inode and modification time of `new/` and
+//   `cur/`, or empty while either changed in the last 2 s (or is missing).
 // - Fetch() and Move() accept a location whose flags changed since it was
 //   listed (a mail client renamed "new/x" to "cur/x:2,S"): when the exact
 //   file is gone, they use the file of the same folder with the same base.

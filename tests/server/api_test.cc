@@ -2153,9 +2153,11 @@ TEST_CASE("api command line remediation") {
   CommandResult indexed = run({"index"});
   INFO(Describe(indexed));
   CHECK(indexed.exit_code == 0);
-  CHECK(indexed.out == "3 mailboxes, 4 messages added, 0 gone, 0 unreadable, 0 folders unchanged\n");
-  CHECK(run({"index"}).out ==
-        "3 mailboxes, 0 messages added, 0 gone, 0 unreadable, 0 folders unchanged\n");
+  // How many folders count as unchanged depends on how long ago their
+  // directories last changed (Maildir folder versions wait 2 s), so only
+  // the rest of the line is compared.
+  CHECK(StartsWith(indexed.out, "3 mailboxes, 4 messages added, 0 gone, 0 unreadable, "));
+  CHECK(StartsWith(run({"index"}).out, "3 mailboxes, 0 messages added, 0 gone, 0 unreadable, "));
 
   CommandResult removed = run({"remediate", phish_id, "--reason", "Credential phish"});
   INFO(Describe(removed));
