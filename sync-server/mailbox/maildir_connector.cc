@@ -668,9 +668,8 @@ Result<std::vector<StoredLocation>> MaildirSession::ListMessages(const std::stri
 // changes the modification time of its new/ or cur/ directory. The
 // version is both directories' inode and modification time. Two changes
 // within one tick of the file system's clock can leave the time as it
-// was, so a directory changed in the last kSettleSeconds gives no version
-// and the folder is listed; Dovecot's Maildir code guards its own
-// directory times the same way.
+// was. So a directory changed in the last kSettleSeconds gives no
+// version, and the folder is listed.
 Result<std::string> MaildirSession::FolderVersion(const std::string& folder) {
   constexpr time_t kSettleSeconds = 2;
   const Result<std::string> directory = FolderDirectory(folder);
