@@ -39,10 +39,10 @@ Result<ServerConfig> LoadServerConfig(const CommonOptions& options) {
   return DefaultConfig(options.data_dir);
 }
 
-Result<std::unique_ptr<App>> OpenApp(const CommonOptions& options) {
+Result<std::unique_ptr<App>> OpenApp(const CommonOptions& options, App::Access access) {
   Result<ServerConfig> config = LoadServerConfig(options);
   if (!config.ok()) return config.status();
-  return App::Open(*config, WallClock);
+  return App::Open(*config, WallClock, access);
 }
 
 int Fail(const Status& status) {
@@ -290,7 +290,12 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  Result<std::unique_ptr<App>> app = OpenApp(common);
+  // The token and export commands only read incidents and manage tokens,
+  // which is safe beside a running server; the others move copies.
+  const bool tool = token_create->parsed() || token_list->parsed() || token_revoke->parsed() ||
+                    export_command->parsed();
+  Result<std::unique_ptr<App>> app =
+      OpenApp(common, tool ? App::Access::kTool : App::Access::kOwner);
   if (!app.ok()) return Fail(app.status());
   App& server = **app;
 

@@ -1,9 +1,14 @@
 #include "sync-server/app/app.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 
 #include "shared/retention.h"
@@ -39,12 +44,47 @@ App::App(ServerConfig config, std::function<UnixSeconds()> clock)
 
 App::~App() {
   if (jobs_) jobs_->Stop();
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
 }
 
-Result<std::unique_ptr<App>> App::Open(ServerConfig config, std::function<UnixSeconds()> clock) {
+Result<std::unique_ptr<App>> App::Open(ServerConfig config, std::function<UnixSeconds()> clock,
+                                       Access access) {
   std::unique_ptr<App> app(new App(std::move(config), std::move(clock)));
-  if (Status s = app->Start(); !s.ok()) return s;
+  if (Status s = app->Start(access); !s.ok()) return s;
   return app;
+}
+
+// Takes the data folder's lock without waiting. flock() locks belong to the
+// open file, so the kernel drops them when the process exits, even after
+// SIGKILL, and a stale lock file is never a problem. The holder's process
+// id is written into the file for the error message of the next one.
+Status App::LockDataFolder() {
+  const std::string path = (std::filesystem::path(config_.data_dir) / "reclaim.lock").string();
+  lock_fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) {
+    return Status::Unavailable("cannot open " + path + ": " + std::strerror(errno) +
+                               "; check that the data folder is writable");
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    char holder[32] = "";
+    const ssize_t read_bytes = pread(lock_fd_, holder, sizeof holder - 1, 0);
+    holder[read_bytes > 0 ? read_bytes : 0] = '\0';
+    close(lock_fd_);
+    lock_fd_ = -1;
+    std::string pid = holder;
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    return Status::Unavailable("data folder '" + config_.data_dir +
+                               "' is in use by another reclaim-server" +
+                               (pid.empty() ? "" : " (process " + pid + ")") +
+                               ": stop it first, or use its HTTP API (POST /api/v1/index,"
+                               " /api/v1/remediations, /api/v1/incidents/{id}/restore) while"
+                               " it runs");
+  }
+  const std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(lock_fd_, 0) != 0 || pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+    spdlog::warn("cannot write the process id into {}: {}", path, std::strerror(errno));
+  }
+  return Status::Ok();
 }
 
 RemediatorOptions App::EngineOptions() const {
@@ -54,12 +94,15 @@ RemediatorOptions App::EngineOptions() const {
   return options;
 }
 
-Status App::Start() {
+Status App::Start(Access access) {
   std::error_code error;
   std::filesystem::create_directories(config_.data_dir, error);
   if (error) {
     return Status::Unavailable("cannot create data folder '" + config_.data_dir +
                                "': " + error.message());
+  }
+  if (access == Access::kOwner) {
+    if (Status s = LockDataFolder(); !s.ok()) return s;
   }
   database_path_ = (std::filesystem::path(config_.data_dir) / "reclaim.db").string();
   Result<std::unique_ptr<Database>> db = Database::Open(database_path_);
@@ -86,11 +129,13 @@ Status App::Start() {
   if (!retention.empty()) retention_days_ = std::atoi(retention.c_str());
 
   // Moves a crash left open are settled before any new job starts.
-  if (Status s = remediator_->Recover(); !s.ok()) {
-    spdlog::error("recovery: some moves stay open until the next start: {}", s.message());
-  }
-  if (Result<std::vector<std::string>> purged = PurgeExpired(); !purged.ok()) {
-    spdlog::error("retention purge failed: {}", purged.status().message());
+  if (access == Access::kOwner) {
+    if (Status s = remediator_->Recover(); !s.ok()) {
+      spdlog::error("recovery: some moves stay open until the next start: {}", s.message());
+    }
+    if (Result<std::vector<std::string>> purged = PurgeExpired(); !purged.ok()) {
+      spdlog::error("retention purge failed: {}", purged.status().message());
+    }
   }
   if (Status s = RefreshStore(); !s.ok()) return s;
   jobs_ = std::make_unique<JobRunner>(clock_);

@@ -37,11 +37,26 @@ struct RemediationResult {
 
 class App {
  public:
-  // Opens (creating) `<data_dir>/reclaim.db`, builds the connectors, loads
-  // the incidents into memory, settles moves a crash left open and purges
-  // incidents past retention. `clock` gives the current time.
+  // What an App may do to the mailboxes and the incidents.
+  enum class Access {
+    // Moves copies and settles what a crash left open: takes the data
+    // folder's lock (`<data_dir>/reclaim.lock`) for the App's lifetime, so
+    // that a second such process on the same folder is refused instead of
+    // settling moves that the first one is making.
+    kOwner,
+    // Only reads incidents and manages tokens (the token and export
+    // commands), which is safe beside a running server: no lock, no
+    // recovery, no retention purge.
+    kTool,
+  };
+
+  // Opens (creating) `<data_dir>/reclaim.db`, builds the connectors and
+  // loads the incidents into memory. An owner also settles moves a crash
+  // left open and purges incidents past retention. `clock` gives the
+  // current time. kUnavailable when another owner holds the data folder.
   static Result<std::unique_ptr<App>> Open(ServerConfig config,
-                                           std::function<UnixSeconds()> clock);
+                                           std::function<UnixSeconds()> clock,
+                                           Access access = Access::kOwner);
   ~App();
 
   const ServerConfig& config() const { return config_; }
@@ -111,7 +126,8 @@ class App {
 
  private:
   App(ServerConfig config, std::function<UnixSeconds()> clock);
-  Status Start();
+  Status Start(Access access);
+  Status LockDataFolder();
   // RefreshStore's work under db_mutex_ and the store's write lock.
   Status CopyChangesIntoStore();
   RemediatorOptions EngineOptions() const;
@@ -141,6 +157,7 @@ class App {
   // Commits on db_ change this connection's data_version too.
   std::mutex watch_mutex_;
   std::unique_ptr<Database> watch_db_;  // guarded by watch_mutex_
+  int lock_fd_ = -1;                    // the data folder's lock, held by an owner
   // watch_db_'s data_version at the last refresh that succeeded; guarded by
   // watch_mutex_.
   int64_t watch_version_ = -1;

@@ -2053,6 +2053,47 @@ TEST_CASE("api command line help") {
   }
 }
 
+TEST_CASE("api command line refuses a data folder in use") {
+  Scratch scratch;
+  const std::string data = scratch.path + "/data";
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data-dir", data});
+    return RunServer(scratch.path, args);
+  };
+  {
+    // This process owns the folder, as a running server would.
+    Result<std::unique_ptr<App>> owner = App::Open(DefaultConfig(data), [] { return UnixSeconds{1796399754}; });
+    REQUIRE(owner.ok());
+    Result<std::unique_ptr<App>> second = App::Open(DefaultConfig(data), [] { return UnixSeconds{1796399754}; });
+    REQUIRE_FALSE(second.ok());
+    CHECK(second.status().code() == StatusCode::kUnavailable);
+
+    const std::string in_use = "reclaim-server: data folder '" + data +
+                               "' is in use by another reclaim-server (process " +
+                               std::to_string(getpid()) + "): stop it first";
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"index"},
+          std::vector<std::string>{"remediate", "<busy@phish.example>", "--reason", "Phishing"},
+          std::vector<std::string>{"restore", "TR-ACME-00001-M"}}) {
+      CommandResult refused = run(args);
+      INFO(Describe(refused));
+      CHECK(refused.exit_code == 1);
+      CHECK(StartsWith(LastLine(refused.err), in_use));
+    }
+    // Reading incidents and managing tokens go on beside the owner.
+    CommandResult created = run({"token", "create", "beside-server", "--role", "viewer"});
+    INFO(Describe(created));
+    CHECK(created.exit_code == 0);
+    CHECK(run({"token", "list"}).exit_code == 0);
+    CHECK(run({"export"}).exit_code == 0);
+  }
+  // Once the owner is gone, the folder is free.
+  std::filesystem::create_directories(data + "/mail");
+  CommandResult indexed = run({"index"});
+  INFO(Describe(indexed));
+  CHECK(indexed.exit_code == 0);
+}
+
 TEST_CASE("api command line tokens") {
   Scratch scratch;
   const std::string data = scratch.path + "/data";
