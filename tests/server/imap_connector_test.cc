@@ -629,43 +629,7 @@ TEST_CASE("IMAP connector logs in again after a kick") {
   CHECK(hold->size() == 1);
 }
 
-// Returns the process ids of the IMAP connections Dovecot has open for
-// `user`, from `doveadm who -1`, which prints one line per connection:
-// user, protocol, pid, address.
-std::vector<std::string> ImapConnectionPids(const DovecotHarness& dovecot,
-                                            const std::string& user) {
-  Result<std::string> listed = dovecot.Doveadm({"who", "-1", user});
-  INFO(listed.status().message());
-  REQUIRE(listed.ok());
-  std::vector<std::string> pids;
-  std::istringstream lines(*listed);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string name, protocol, pid;
-    if (words >> name >> protocol >> pid && name == user && protocol == "imap") {
-      pids.push_back(pid);
-    }
-  }
-  return pids;
-}
-
-// Waits up to 10 s until Dovecot lists `count` IMAP connections of `user`,
-// because a connection closed by the client reaches Dovecot's list a moment
-// later; returns the last list.
-std::vector<std::string> WaitForConnections(const DovecotHarness& dovecot, const std::string& user,
-                                            size_t count) {
-  std::vector<std::string> pids;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    pids = ImapConnectionPids(dovecot, user);
-    if (pids.size() == count) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pids;
-}
-
-TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
+TEST_CASE("IMAP connector reuses kept connections") {
   std::unique_ptr<DovecotHarness> dovecot = StartDovecot();
   if (!dovecot) {
     return;
@@ -683,11 +647,11 @@ TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
   Result<std::unique_ptr<MailboxSession>> first = connector.Open(kUser);
   REQUIRE(first.ok());
   REQUIRE((*first)->ListMessages("INBOX").ok());
-  const std::vector<std::string> first_pids = WaitForConnections(*dovecot, kUser, 1);
+  const std::vector<pid_t> first_pids = testing::WaitForImapConnections(*dovecot, kUser, 1);
   REQUIRE(first_pids.size() == 1);
   first->reset();
   CHECK(connector.idle_connections() == 1);
-  CHECK(WaitForConnections(*dovecot, kUser, 1) == first_pids);
+  CHECK(testing::WaitForImapConnections(*dovecot, kUser, 1) == first_pids);
 
   // The next session of the same mailbox works on that connection.
   Result<std::unique_ptr<MailboxSession>> second = connector.Open(kUser);
@@ -697,7 +661,7 @@ TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
   Result<std::vector<StoredLocation>> listed = (*second)->ListMessages("INBOX");
   REQUIRE(listed.ok());
   CHECK(listed->size() == 1);
-  CHECK(ImapConnectionPids(*dovecot, kUser) == first_pids);
+  CHECK(testing::ImapConnectionPids(*dovecot, kUser) == first_pids);
 
   // Another mailbox never gets it.
   Result<std::unique_ptr<MailboxSession>> bob = connector.Open(kBob);
@@ -712,7 +676,7 @@ TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
   Result<std::string> kicked = dovecot->Doveadm({"kick", kUser});
   INFO(kicked.status().message());
   REQUIRE(kicked.ok());
-  REQUIRE(WaitForConnections(*dovecot, kUser, 0).empty());
+  REQUIRE(testing::WaitForImapConnections(*dovecot, kUser, 0).empty());
   Result<std::unique_ptr<MailboxSession>> third = connector.Open(kUser);
   REQUIRE(third.ok());
   CHECK(connector.reused_connections() == 1);
@@ -720,7 +684,7 @@ TEST_CASE("IMAP connector keeps a logged-in connection for the next session") {
   INFO(listed.status().message());
   REQUIRE(listed.ok());
   CHECK(listed->size() == 1);
-  const std::vector<std::string> third_pids = ImapConnectionPids(*dovecot, kUser);
+  const std::vector<pid_t> third_pids = testing::ImapConnectionPids(*dovecot, kUser);
   REQUIRE(third_pids.size() == 1);
   CHECK(third_pids != first_pids);
 }
@@ -749,7 +713,7 @@ TEST_CASE("IMAP connector closes kept connections") {
     std::unique_ptr<ImapConnector> connector = after_one_session(settings);
     CHECK(connector->idle_connections() == 1);
     // Closed by the pool's own thread, with no further call to the connector.
-    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+    CHECK(testing::WaitForImapConnections(*dovecot, kUser, 0).empty());
     CHECK(connector->idle_connections() == 0);
   }
   SUBCASE("at once when the idle time is 0") {
@@ -757,7 +721,7 @@ TEST_CASE("IMAP connector closes kept connections") {
     settings.idle_seconds = 0;
     std::unique_ptr<ImapConnector> connector = after_one_session(settings);
     CHECK(connector->idle_connections() == 0);
-    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+    CHECK(testing::WaitForImapConnections(*dovecot, kUser, 0).empty());
   }
   SUBCASE("the oldest first when full") {
     ImapSettings settings = SettingsFor(*dovecot);
@@ -771,17 +735,17 @@ TEST_CASE("IMAP connector closes kept connections") {
     alice->reset();
     bob->reset();
     CHECK((*connector)->idle_connections() == 1);
-    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
-    CHECK(WaitForConnections(*dovecot, kBob, 1).size() == 1);
+    CHECK(testing::WaitForImapConnections(*dovecot, kUser, 0).empty());
+    CHECK(testing::WaitForImapConnections(*dovecot, kBob, 1).size() == 1);
     Result<std::unique_ptr<MailboxSession>> again = (*connector)->Open(kBob);
     REQUIRE(again.ok());
     CHECK((*connector)->reused_connections() == 1);
   }
   SUBCASE("when the connector goes") {
     std::unique_ptr<ImapConnector> connector = after_one_session(SettingsFor(*dovecot));
-    REQUIRE(WaitForConnections(*dovecot, kUser, 1).size() == 1);
+    REQUIRE(testing::WaitForImapConnections(*dovecot, kUser, 1).size() == 1);
     connector.reset();
-    CHECK(WaitForConnections(*dovecot, kUser, 0).empty());
+    CHECK(testing::WaitForImapConnections(*dovecot, kUser, 0).empty());
   }
 }
 

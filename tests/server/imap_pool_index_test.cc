@@ -1,5 +1,5 @@
-// Kept IMAP connections and the incremental IMAP index under hostile
-// conditions, against a real Dovecot on 127.0.0.1 started by DovecotHarness:
+// Kept IMAP connections and the incremental IMAP index under faults, against
+// a real Dovecot on 127.0.0.1 started by DovecotHarness. The faults are
 // server processes that stop replying, a per-user connection limit, mail
 // written into the Maildir by another program, folders replaced between
 // passes and messages the server cannot read. Mailbox contents are checked
@@ -65,41 +65,6 @@ std::unique_ptr<MailboxSession> Open(ImapConnector& connector, const std::string
   INFO(session.status().message());
   REQUIRE(session.ok());
   return std::move(session).value();
-}
-
-// The process ids of the IMAP connections Dovecot serves `user` with, from
-// `doveadm who -1` (one line per connection: user, protocol, pid, address).
-std::vector<pid_t> ImapPids(const DovecotHarness& dovecot, const std::string& user) {
-  Result<std::string> listed = dovecot.Doveadm({"who", "-1", user});
-  INFO(listed.status().message());
-  REQUIRE(listed.ok());
-  std::vector<pid_t> pids;
-  std::istringstream lines(*listed);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string name, protocol;
-    long pid = 0;
-    if (words >> name >> protocol >> pid && name == user && protocol == "imap") {
-      pids.push_back(static_cast<pid_t>(pid));
-    }
-  }
-  std::sort(pids.begin(), pids.end());
-  return pids;
-}
-
-// Waits up to 10 s until Dovecot lists `count` IMAP connections of `user`,
-// because a closed connection leaves Dovecot's list a moment later. Returns
-// the last list.
-std::vector<pid_t> WaitForPids(const DovecotHarness& dovecot, const std::string& user,
-                               size_t count) {
-  std::vector<pid_t> pids;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    pids = ImapPids(dovecot, user);
-    if (pids.size() == count)
-      break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pids;
 }
 
 // "mailbox uid" of each copy of `message_id` in `user`'s mailbox, from
@@ -277,7 +242,7 @@ TEST_CASE("IMAP kept connection to a stopped server process") {
   REQUIRE(dovecot->Append(kAlice, "INBOX", Message("<stopped@x.test>", "stopped")).ok());
   std::unique_ptr<ImapConnector> connector = MakeConnector(SettingsFor(*dovecot));
   REQUIRE(Open(*connector, kAlice)->ListFolders().ok());
-  const std::vector<pid_t> kept = WaitForPids(*dovecot, kAlice, 1);
+  const std::vector<pid_t> kept = testing::WaitForImapConnections(*dovecot, kAlice, 1);
   REQUIRE(kept.size() == 1);
   REQUIRE(kill(kept[0], SIGSTOP) == 0);
 
@@ -292,11 +257,11 @@ TEST_CASE("IMAP kept connection to a stopped server process") {
 
   // The stopped process's connection was closed, and the new one is kept.
   CHECK(connector->idle_connections() == 1);
-  const std::vector<pid_t> now = WaitForPids(*dovecot, kAlice, 1);
+  const std::vector<pid_t> now = testing::WaitForImapConnections(*dovecot, kAlice, 1);
   REQUIRE(now.size() == 1);
   CHECK(now[0] != kept[0]);
   connector.reset();
-  CHECK(WaitForPids(*dovecot, kAlice, 0).empty());
+  CHECK(testing::WaitForImapConnections(*dovecot, kAlice, 0).empty());
 }
 
 TEST_CASE("IMAP connector closes stopped kept connections") {
@@ -313,22 +278,25 @@ TEST_CASE("IMAP connector closes stopped kept connections") {
     REQUIRE(Open(*connector, user)->ListFolders().ok());
   }
   REQUIRE(connector->idle_connections() == users.size());
+
   std::vector<pid_t> stopped;
   for (const std::string& user : users) {
-    const std::vector<pid_t> pids = WaitForPids(*dovecot, user, 1);
+    const std::vector<pid_t> pids = testing::WaitForImapConnections(*dovecot, user, 1);
     REQUIRE(pids.size() == 1);
     REQUIRE(kill(pids[0], SIGSTOP) == 0);
     stopped.push_back(pids[0]);
   }
+
   // Closing the kept connections returns although no server process
   // replies.
   connector.reset();
   for (pid_t pid : stopped) {
     REQUIRE(kill(pid, SIGCONT) == 0);
   }
+
   for (const std::string& user : users) {
     INFO(user);
-    CHECK(WaitForPids(*dovecot, user, 0).empty());
+    CHECK(testing::WaitForImapConnections(*dovecot, user, 0).empty());
   }
 }
 
@@ -371,7 +339,7 @@ TEST_CASE("IMAP parallel sessions of one mailbox") {
   }
   // One connection per mailbox is kept, and every other one was closed.
   CHECK(connector->idle_connections() == 1);
-  CHECK(WaitForPids(*dovecot, kAlice, 1).size() == 1);
+  CHECK(testing::WaitForImapConnections(*dovecot, kAlice, 1).size() == 1);
 }
 
 TEST_CASE("IMAP index follows Maildir changes made outside Dovecot") {
