@@ -10,7 +10,7 @@
 // starts. Then, in the same run, it times:
 //
 //   kept     Identify + Remove by Message-ID through the IMAP connector that
-//            indexed the set, which still holds the logged-in connections
+//            indexed the set, which still keeps the logged-in connections
 //            of the index pass (ImapSettings::idle_seconds), as when a
 //            remediation follows an index pass.
 //   new      the same on the second set through a new connector, which logs

@@ -644,8 +644,8 @@ struct DuplicateKey {
 Result<nlohmann::json> ParseJson(std::string_view text) {
   // nlohmann keeps the last of two equal keys in one object. A request
   // that names a field twice is more likely a mistake than a wish for the
-  // second value, so it is refused. The stack holds the keys seen in each
-  // object that is open; arrays have no keys and need no entry.
+  // second value, so it is rejected. The stack contains the keys seen in
+  // each open object. Arrays have no keys and need no entry.
   std::vector<std::set<std::string>> keys;
   json::parser_callback_t callback = [&keys](int, json::parse_event_t event, json& parsed) {
     switch (event) {

@@ -37,12 +37,12 @@ struct RemediationResult {
 
 class App {
  public:
-  // What an App may do to the mailboxes and the incidents.
+  // The access an App has to the mailboxes and the incidents.
   enum class Access {
-    // Moves copies and settles what a crash left open: takes the data
-    // folder's lock (`<data_dir>/reclaim.lock`) for the App's lifetime, so
-    // that a second such process on the same folder is refused instead of
-    // settling moves that the first one is making.
+    // Moves copies and settles what a crash left open. Takes the data
+    // folder's lock (`<data_dir>/reclaim.lock`) for the App's lifetime, so a
+    // second owner of the same folder fails to open instead of settling
+    // moves that the first one is making.
     kOwner,
     // Only reads incidents and manages tokens (the token and export
     // commands), which is safe beside a running server: no lock, no
@@ -53,7 +53,7 @@ class App {
   // Opens (creating) `<data_dir>/reclaim.db`, builds the connectors and
   // loads the incidents into memory. An owner also settles moves a crash
   // left open and purges incidents past retention. `clock` gives the
-  // current time. kUnavailable when another owner holds the data folder.
+  // current time. kUnavailable when another owner has the data folder's lock.
   static Result<std::unique_ptr<App>> Open(ServerConfig config,
                                            std::function<UnixSeconds()> clock,
                                            Access access = Access::kOwner);

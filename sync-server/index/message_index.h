@@ -80,8 +80,8 @@ class MessageIndex {
                             const std::string& folder, const std::string& version);
 
   // Marks absent the present copies of a mailbox in folders other than
-  // `folders` (folders deleted or renamed in the mailbox) and forgets
-  // those folders' versions. Returns how many copies it marked.
+  // `folders` (folders deleted or renamed in the mailbox) and deletes the
+  // stored versions of those folders. Returns how many copies it marked.
   Result<int> MarkOtherFoldersAbsent(const std::string& connection, const std::string& mailbox,
                                      const std::vector<std::string>& folders);
 

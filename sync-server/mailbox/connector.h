@@ -140,8 +140,8 @@ class MailboxSession {
     }
   }
 
-  // Checks that each locations[i] still holds the message it held when it
-  // was indexed, whose SHA-256 over the raw bytes is sha256s[i] (empty:
+  // Checks that each locations[i] still contains the message it contained
+  // when it was indexed, whose SHA-256 over the raw bytes is sha256s[i] (empty:
   // accept any bytes), and calls `visit(i, status)` exactly once per
   // location, in any order: Ok, kNotFound when the copy is gone or the
   // location now holds other bytes, kConflict when the location is stale,

@@ -95,9 +95,9 @@ class ImapClient {
 
   // Whether the connection can serve another session: connected, no reply
   // half read, and nothing arrived from the server since the last reply.
-  // Servers write to an idle connection only to end it (Dovecot sends
-  // `* BYE` when it logs an idle client out or is told to kick it), so
-  // waiting bytes or a closed socket mean the connection is done for.
+  // Dovecot 2.3.19 writes to an idle connection only to end it: it sends
+  // `* BYE` on an autologout or a `doveadm kick`. So waiting bytes of any
+  // kind, or a closed socket, make the connection unusable.
   // Does not wait.
   bool ReadyForReuse() const;
 

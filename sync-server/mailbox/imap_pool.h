@@ -7,12 +7,11 @@
 // ImapConnector keeps a session's connection here when the session ends
 // and gives it to the next session of that mailbox.
 //
-// A kept connection stays logged in as that one user and is handed out only
-// for that user's mailbox; the pool keeps at most one per mailbox. It is
-// closed after `idle_seconds` without use, when the pool is full and a newer
-// one arrives (the oldest goes), or when
-// the server wrote to it while it was idle (a BYE for an autologout or a
-// `doveadm kick`). The sessions that take it SELECT their folders afresh,
+// A kept connection stays logged in as that one user, so it is handed out
+// only for that user's mailbox, and the pool keeps at most one per mailbox.
+// It is closed after `idle_seconds` without use, when the pool is full and a
+// newer one arrives (the oldest goes), or when the server wrote to it while
+// it was idle (a BYE for an autologout or a `doveadm kick`). The sessions that take it SELECT their folders afresh,
 // so nothing about the selected folder carries over.
 //
 // Thread-safe. A background thread, started by the first Give(), closes

@@ -74,9 +74,9 @@ ImapSession::~ImapSession() {
   if (pool_ == nullptr || !client_->connected()) {
     return;
   }
-  // The next session must not inherit a selected folder: STATUS of the
-  // selected folder answers from the session's view, which Dovecot 2.3.19
-  // does not sync first, so FolderVersion() would return old numbers.
+  // The next session must not inherit a selected folder. STATUS of the
+  // selected folder returns the session's view, which Dovecot 2.3.19 does
+  // not sync first, so FolderVersion() would return old numbers.
   // UNSELECT (RFC 3691) leaves no folder selected without expunging, which
   // CLOSE would do; a server without it gets no kept connection.
   // After a new login (WithReconnect) `selected_` may describe the old
@@ -336,7 +336,7 @@ Result<std::string> ImapSession::FolderVersion(const std::string& folder) {
     if (!name.ok()) {
       return name.status();
     }
-    // STATUS of the selected folder answers from this session's view; NOOP
+    // STATUS of the selected folder returns this session's view, so NOOP
     // brings the view up to date first.
     if (selected_ && selected_->name == folder && client_->login_count() == selected_login_) {
       if (Result<ImapReply> synced = ExecuteOk(ImapCommand("NOOP")); !synced.ok()) {

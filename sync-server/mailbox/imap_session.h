@@ -46,8 +46,8 @@ class ImapSession : public MailboxSession {
 
   Result<std::vector<std::string>> ListFolders() override;
   Result<std::vector<StoredLocation>> ListMessages(const std::string& folder) override;
-  // "<UIDVALIDITY>.<UIDNEXT>.<MESSAGES>" from one STATUS: a folder with
-  // the same three numbers holds the same UIDs, because UIDs only grow
+  // Returns "<UIDVALIDITY>.<UIDNEXT>.<MESSAGES>" from one STATUS. A folder
+  // with the same three numbers contains the same UIDs, because UIDs only grow
   // (every new message raises UIDNEXT) and a removal lowers MESSAGES unless
   // a new message also raised UIDNEXT.
   Result<std::string> FolderVersion(const std::string& folder) override;
@@ -145,8 +145,8 @@ class ImapSession : public MailboxSession {
   std::vector<std::vector<size_t>> GroupByFolder(
       const std::vector<const StoredLocation*>& locations) const;
 
-  // FetchEach() and VerifyEach() for one folder; with `bodies` false it
-  // asks for the UIDs only and passes an empty string for each present one.
+  // Implements FetchEach() and VerifyEach(). With `bodies` false it fetches
+  // the UIDs only and passes an empty string for each present one.
   void FetchAll(const std::vector<StoredLocation>& locations, bool bodies,
                 const std::function<void(size_t, Result<std::string>)>& visit);
   Status FetchFolderOnce(const std::vector<StoredLocation>& locations,

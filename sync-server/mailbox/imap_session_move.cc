@@ -347,9 +347,9 @@ std::vector<Result<StoredLocation>> ImapSession::MoveBatch(const std::vector<Tag
 // folder's keyword file for each new keyword name among its first 26, so
 // one keyword per batch instead of one per copy saves that work for all
 // copies but one. A copy whose STORE fails is done with that error.
-// The STOREs are not .SILENT: the server answers each with one FETCH per
-// message it changed, and the UIDs of those land in `*present`. So the
-// STORE also tells which copies are still there, except those that had the
+// The STOREs are not .SILENT, so the server replies to each with one FETCH
+// per message it changed, and the UIDs of those land in `*present`. So the
+// STORE also shows which copies are still there, except those that had the
 // keyword already.
 Status ImapSession::StoreTags(const std::vector<TaggedLocation>& moves,
                               const std::vector<BatchMove*>& to_move,
@@ -533,7 +533,7 @@ Status ImapSession::MoveFolderOnce(const std::vector<TaggedLocation>& moves,
 // Sends UID MOVE of `uid_set` in the selected folder into `folder`. A NO
 // reply with [TRYCREATE], or a plain NO while the folder does not exist,
 // means the destination is missing: it is created and the MOVE sent once
-// more. A refused MOVE leaves both folders as they were, as a refused COPY
+// more. A failed MOVE leaves both folders as they were, as a failed COPY
 // must (RFC 3501 section 6.4.7), so sending it again cannot make a second
 // copy.
 Result<ImapReply> ImapSession::SendMove(const std::string& uid_set, const std::string& folder) {
@@ -546,6 +546,8 @@ Result<ImapReply> ImapSession::SendMove(const std::string& uid_set, const std::s
   Result<ImapReply> reply = Execute(move);
   bool missing = reply.ok() && !reply->ok() && ImapUpperCase(reply->code) == "TRYCREATE";
   if (reply.ok() && !reply->ok() && !missing && reply->code.empty()) {
+    // NOTE: no test reaches this branch, because Dovecot always sends
+    // [TRYCREATE] for a missing destination.
     Result<bool> exists = FolderExists(*destination);
     if (!exists.ok()) {
       return exists.status();

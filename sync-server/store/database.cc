@@ -17,7 +17,7 @@ constexpr int kBusyTimeoutMs = 10000;
 
 // Maps an SQLite result code to a Status. Failures of the database file or
 // its disk are kUnavailable (HTTP 503), because the request may succeed
-// once the operator has dealt with them; the rest are bugs (kInternal).
+// once the operator has fixed them. The other codes are bugs (kInternal).
 Status StatusForResult(int result, std::string message) {
   switch (result & 0xff) {  // the primary code of an extended one
     case SQLITE_CONSTRAINT:

@@ -2034,7 +2034,7 @@ TEST_CASE("api command line help") {
   }
 
   // A configuration file names its own data folder, so --data-dir beside
-  // it is refused rather than ignored, and nothing is created.
+  // it is rejected rather than ignored, and nothing is created.
   const std::string config = scratch.path + "/reclaim.json";
   std::ofstream(config) << "{\"dataDir\": \"" << scratch.path << "/from-file\"}";
   const std::string unused = scratch.path + "/from-option";
@@ -2075,10 +2075,10 @@ TEST_CASE("api command line refuses a data folder in use") {
          {std::vector<std::string>{"index"},
           std::vector<std::string>{"remediate", "<busy@phish.example>", "--reason", "Phishing"},
           std::vector<std::string>{"restore", "TR-ACME-00001-M"}}) {
-      CommandResult refused = run(args);
-      INFO(Describe(refused));
-      CHECK(refused.exit_code == 1);
-      CHECK(StartsWith(LastLine(refused.err), in_use));
+      CommandResult rejected = run(args);
+      INFO(Describe(rejected));
+      CHECK(rejected.exit_code == 1);
+      CHECK(StartsWith(LastLine(rejected.err), in_use));
     }
     // Reading incidents and managing tokens go on beside the owner.
     CommandResult created = run({"token", "create", "beside-server", "--role", "viewer"});

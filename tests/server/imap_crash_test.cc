@@ -225,8 +225,8 @@ TEST_CASE("IMAP removal survives SIGKILL") {
   }
 
   // Kill the job at random points. The parent waits for the child's
-  // progress counter to pass a few copies and then a random moment more, so
-  // each kill lands inside one of the next batch's steps however fast or
+  // progress counter to pass a few copies and then a random moment more.
+  // So each kill lands inside one of the next batch's steps however fast or
   // loaded the machine is, and the 16 rounds spread over the whole job.
   // After each kill, recover as a restarted server would and compare the
   // incident with the mailboxes.
