@@ -78,10 +78,11 @@ ImapSession::~ImapSession() {
   // selected folder returns the session's view, which Dovecot 2.3.19 does
   // not sync first, so FolderVersion() would return old numbers.
   // UNSELECT (RFC 3691) leaves no folder selected without expunging, which
-  // CLOSE would do; a server without it gets no kept connection.
-  // After a new login (WithReconnect) `selected_` may describe the old
-  // connection; the new one has selected only what was selected since.
+  // CLOSE would do. A server without UNSELECT gets no kept connection.
+  // After a new login (WithReconnect), `selected_` may describe the old
+  // connection, and the new one has selected only what was selected since.
   if (selected_ && selected_login_ == client_->login_count()) {
+    // NOTE: no test reaches the branch below, because Dovecot has UNSELECT.
     if (!client_->HasCapability("UNSELECT")) {
       return;
     }
